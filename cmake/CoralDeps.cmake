@@ -1,0 +1,82 @@
+# Finds Coral's dependencies. Every one is a Debian 12 package; a missing one stops
+# configure with the name of the package to install (scripts/setup-debian.sh installs all).
+find_package(PkgConfig REQUIRED)
+
+function(coral_fail what debian_package)
+  message(FATAL_ERROR "Coral needs ${what}: install the Debian package '${debian_package}' "
+                      "(or run scripts/setup-debian.sh)")
+endfunction()
+
+# pkg-config modules, each with its Debian package.
+function(coral_pkg target module debian_package)
+  pkg_check_modules(${target} QUIET IMPORTED_TARGET ${module})
+  if(NOT ${target}_FOUND)
+    coral_fail("${module}" "${debian_package}")
+  endif()
+endfunction()
+
+# CMake config packages, each with its Debian package.
+macro(coral_find name debian_package)
+  find_package(${name} CONFIG QUIET ${ARGN})
+  if(NOT ${name}_FOUND)
+    coral_fail("${name}" "${debian_package}")
+  endif()
+endmacro()
+
+coral_find(absl libabsl-dev)
+coral_find(fmt libfmt-dev)
+coral_find(yaml-cpp libyaml-cpp-dev)
+coral_find(nlohmann_json nlohmann-json3-dev)
+find_package(Protobuf QUIET)
+if(NOT Protobuf_FOUND)
+  coral_fail("Protobuf" "libprotobuf-dev and protobuf-compiler")
+endif()
+coral_pkg(GRPCPP grpc++ libgrpc++-dev)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin)
+if(NOT GRPC_CPP_PLUGIN)
+  coral_fail("grpc_cpp_plugin" "protobuf-compiler-grpc")
+endif()
+coral_pkg(LIBNL libnl-3.0 libnl-3-dev)
+coral_pkg(LIBNL_ROUTE libnl-route-3.0 libnl-route-3-dev)
+coral_pkg(NFTABLES libnftables libnftables-dev)
+find_package(Boost 1.74 QUIET COMPONENTS system)
+if(NOT Boost_FOUND)
+  coral_fail("Boost (Asio, Beast)" "libboost-dev and libboost-system-dev")
+endif()
+find_package(Threads REQUIRED)
+find_path(CLI11_INCLUDE CLI/CLI.hpp)
+if(NOT CLI11_INCLUDE)
+  coral_fail("CLI11" "libcli11-dev")
+endif()
+if(CORAL_BUILD_TESTS)
+  find_package(GTest QUIET)
+  if(NOT GTest_FOUND)
+    coral_fail("GoogleTest" "libgtest-dev and libgmock-dev")
+  endif()
+endif()
+if(CORAL_BUILD_BENCH)
+  coral_find(benchmark libbenchmark-dev)
+endif()
+
+# protoc + grpc_cpp_plugin over a list of .proto files; adds the generated sources to TARGET.
+function(coral_grpc_generate target proto_root)
+  set(outputs)
+  foreach(proto ${ARGN})
+    get_filename_component(abs "${proto}" ABSOLUTE)
+    file(RELATIVE_PATH rel "${proto_root}" "${abs}")
+    string(REGEX REPLACE "\\.proto$" "" base "${rel}")
+    set(out_dir "${CMAKE_BINARY_DIR}/proto")
+    set(gen "${out_dir}/${base}.pb.cc" "${out_dir}/${base}.pb.h"
+            "${out_dir}/${base}.grpc.pb.cc" "${out_dir}/${base}.grpc.pb.h")
+    add_custom_command(
+      OUTPUT ${gen}
+      COMMAND ${CMAKE_COMMAND} -E make_directory "${out_dir}"
+      COMMAND protobuf::protoc --proto_path=${proto_root} --cpp_out=${out_dir}
+              --grpc_out=${out_dir} --plugin=protoc-gen-grpc=${GRPC_CPP_PLUGIN} "${abs}"
+      DEPENDS "${abs}"
+      COMMENT "protoc ${rel}")
+    list(APPEND outputs ${gen})
+  endforeach()
+  target_sources(${target} PRIVATE ${outputs})
+  target_include_directories(${target} PUBLIC "${CMAKE_BINARY_DIR}/proto")
+endfunction()
