@@ -178,8 +178,9 @@ absl::StatusOr<Prefix> Prefix::parse(std::string_view text) {
   if (!parts.ok()) return parts.status();
   const auto& [address, length] = *parts;
   if (address.masked(length) != address) {
-    return absl::InvalidArgumentError(fmt::format("\"{}\" has host bits set (did you mean \"{}/{}\"?)",
-                                                  text, address.masked(length).toString(), length));
+    return absl::InvalidArgumentError(
+        fmt::format("\"{}\" has host bits set (did you mean \"{}/{}\"?)", text,
+                    address.masked(length).toString(), length));
   }
   return Prefix(address, length);
 }

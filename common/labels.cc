@@ -27,9 +27,9 @@ absl::Status validateName(std::string_view what, std::string_view name, bool all
   }
   for (char c : name) {
     if (!isAlnum(c) && c != '-' && c != '_' && c != '.') {
-      return absl::InvalidArgumentError(
-          fmt::format("{} \"{}\" has invalid character '{}' (allowed: letters, digits, '-', '_', '.')",
-                      what, name, c));
+      return absl::InvalidArgumentError(fmt::format(
+          "{} \"{}\" has invalid character '{}' (allowed: letters, digits, '-', '_', '.')", what,
+          name, c));
     }
   }
   return absl::OkStatus();
@@ -37,16 +37,19 @@ absl::Status validateName(std::string_view what, std::string_view name, bool all
 
 absl::Status validateDnsSubdomain(std::string_view what, std::string_view name) {
   if (name.empty() || name.size() > 253) {
-    return absl::InvalidArgumentError(fmt::format("{} \"{}\" must be 1-253 characters", what, name));
+    return absl::InvalidArgumentError(
+        fmt::format("{} \"{}\" must be 1-253 characters", what, name));
   }
   for (std::string_view part : split(name, '.')) {
     if (part.empty() || !isAlnum(part.front()) || !isAlnum(part.back())) {
-      return absl::InvalidArgumentError(fmt::format("{} \"{}\" is not a DNS subdomain", what, name));
+      return absl::InvalidArgumentError(
+          fmt::format("{} \"{}\" is not a DNS subdomain", what, name));
     }
     for (char c : part) {
-      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
-        return absl::InvalidArgumentError(
-            fmt::format("{} \"{}\" is not a DNS subdomain (lowercase, digits, '-', '.')", what, name));
+      if (!(std::islower(static_cast<unsigned char>(c)) ||
+            std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+        return absl::InvalidArgumentError(fmt::format(
+            "{} \"{}\" is not a DNS subdomain (lowercase, digits, '-', '.')", what, name));
       }
     }
   }
@@ -155,7 +158,8 @@ absl::StatusOr<LabelSelector> LabelSelector::parse(std::string_view text) {
       req.op = Op::kExists;
       req.key = std::string(term);
     }
-    if (auto status = validateLabelKey(req.key); !status.ok()) return bad(term, errorMessage(status));
+    if (auto status = validateLabelKey(req.key); !status.ok())
+      return bad(term, errorMessage(status));
     for (const auto& v : req.values) {
       if (auto status = validateLabelValue(v); !status.ok()) return bad(term, errorMessage(status));
     }

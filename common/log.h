@@ -24,8 +24,8 @@ struct Field {
   Field(std::string_view k, const char* v) : key(k), value(v) {}
   Field(std::string_view k, bool v) : key(k), value(v ? "true" : "false") {}
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  Field(std::string_view k, T v) : key(k), value(std::to_string(v)) {}
+  requires std::is_arithmetic_v<T> Field(std::string_view k, T v)
+      : key(k), value(std::to_string(v)) {}
 
   std::string_view key;
   std::string value;

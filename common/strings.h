@@ -34,7 +34,8 @@ inline std::vector<std::string_view> split(std::string_view s, char sep, bool sk
   size_t start = 0;
   while (true) {
     const size_t pos = s.find(sep, start);
-    const std::string_view piece = s.substr(start, pos == std::string_view::npos ? pos : pos - start);
+    const std::string_view piece =
+        s.substr(start, pos == std::string_view::npos ? pos : pos - start);
     if (!skip_empty || !piece.empty()) out.push_back(piece);
     if (pos == std::string_view::npos) break;
     start = pos + 1;

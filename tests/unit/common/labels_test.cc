@@ -6,7 +6,8 @@ namespace coral::common {
 namespace {
 
 TEST(LabelsTest, ValidatesKeysAndValues) {
-  EXPECT_TRUE(validateLabels({{"app", "web"}, {"kubernetes.io/metadata.name", "x"}, {"e", ""}}).ok());
+  EXPECT_TRUE(
+      validateLabels({{"app", "web"}, {"kubernetes.io/metadata.name", "x"}, {"e", ""}}).ok());
   EXPECT_FALSE(validateLabelKey("").ok());
   EXPECT_FALSE(validateLabelKey("-app").ok());
   EXPECT_FALSE(validateLabelKey("Bad_Prefix/app").ok());
@@ -24,8 +25,8 @@ TEST(LabelSelectorTest, ParsesAndMatches) {
   auto sel = LabelSelector::parse("app=web,tier!=db,env in (prod, staging),!legacy,zone").value();
   EXPECT_EQ(sel.requirements().size(), 5u);
   EXPECT_TRUE(sel.matches({{"app", "web"}, {"env", "prod"}, {"zone", "a"}}));
-  EXPECT_FALSE(sel.matches({{"app", "web"}, {"env", "prod"}}));                               // no zone
-  EXPECT_FALSE(sel.matches({{"app", "web"}, {"env", "dev"}, {"zone", "a"}}));                 // env
+  EXPECT_FALSE(sel.matches({{"app", "web"}, {"env", "prod"}}));                // no zone
+  EXPECT_FALSE(sel.matches({{"app", "web"}, {"env", "dev"}, {"zone", "a"}}));  // env
   EXPECT_FALSE(sel.matches({{"app", "web"}, {"env", "prod"}, {"zone", "a"}, {"legacy", ""}}));
   EXPECT_FALSE(sel.matches({{"app", "web"}, {"tier", "db"}, {"env", "prod"}, {"zone", "a"}}));
   EXPECT_EQ(sel.toString(), "app=web,tier!=db,env in (prod,staging),!legacy,zone");
