@@ -49,7 +49,7 @@ std::string describeChar(char c) {
   return fmt::format("'\\x{:02x}'", static_cast<unsigned char>(c));
 }
 
-// The selector as shown in an error: escaped, and cut when very long.
+// The selector as shown in an error: escaped, and cut ("...") when very long.
 std::string quoteForError(std::string_view text) {
   constexpr size_t kShown = 100;
   std::string out = "\"";
@@ -63,7 +63,7 @@ std::string quoteForError(std::string_view text) {
       out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     }
   }
-  out += text.size() > kShown ? "\"..." : "\"";
+  out += text.size() > kShown ? "...\"" : "\"";
   return out;
 }
 
