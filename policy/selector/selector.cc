@@ -106,6 +106,49 @@ std::string renderToString(const SelectorNode& node) {
   return out;
 }
 
+// The in-set that a term of an || (k == v, k in {..}) or of an && (k != v, k not in {..})
+// contributes, or nullptr when the term is of another kind.
+SelectorNode* mergeableSet(SelectorNode& term, bool in_and) {
+  SelectorNode* set = &term;
+  if (in_and) {
+    if (term.op != SelectorOp::kNot) return nullptr;
+    set = &term.children[0];
+  }
+  return set->op == SelectorOp::kEquals || set->op == SelectorOp::kIn ? set : nullptr;
+}
+
+// Terms on the same key merge into one set: `k == "a" || k in {"b"}` is `k in {"a", "b"}`
+// and `k != "a" && k not in {"b"}` is `k not in {"a", "b"}` (both also when k is absent).
+void mergeSets(std::vector<SelectorNode>& operands, bool in_and) {
+  std::vector<std::pair<std::string_view, SelectorNode*>> first_by_key;
+  std::vector<bool> merged(operands.size(), false);
+  for (size_t i = 0; i < operands.size(); ++i) {
+    SelectorNode* set = mergeableSet(operands[i], in_and);
+    if (set == nullptr) continue;
+    auto it = std::find_if(first_by_key.begin(), first_by_key.end(),
+                           [&](const auto& entry) { return entry.first == set->key; });
+    if (it == first_by_key.end()) {
+      first_by_key.emplace_back(set->key, set);
+      continue;
+    }
+    SelectorNode& target = *it->second;
+    target.op = SelectorOp::kIn;
+    for (std::string& value : set->values) target.values.push_back(std::move(value));
+    merged[i] = true;
+  }
+  if (std::find(merged.begin(), merged.end(), true) == merged.end()) return;
+  for (auto& [key, set] : first_by_key) {
+    std::sort(set->values.begin(), set->values.end());
+    set->values.erase(std::unique(set->values.begin(), set->values.end()), set->values.end());
+    set->op = set->values.size() == 1 ? SelectorOp::kEquals : SelectorOp::kIn;
+  }
+  std::vector<SelectorNode> kept;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    if (!merged[i]) kept.push_back(std::move(operands[i]));
+  }
+  operands = std::move(kept);
+}
+
 // Rewrites `node` into normal form (see SelectorNode). Recursion depth is bounded by the
 // parser's nesting limit.
 void normalize(SelectorNode& node) {
@@ -143,6 +186,7 @@ void normalize(SelectorNode& node) {
         return;
       }
       std::erase_if(operands, is_all);
+      mergeSets(operands, is_and);
       std::vector<std::pair<std::string, SelectorNode>> keyed;
       keyed.reserve(operands.size());
       for (SelectorNode& operand : operands) {

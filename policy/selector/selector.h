@@ -48,7 +48,8 @@ enum class SelectorOp : uint8_t {
 
 // One node of a normalized selector tree. Normalized means: nested && / || flattened,
 // operands sorted and deduplicated, `!!x` is x, all() dropped from && and absorbing ||,
-// in-sets sorted and deduplicated. Exposed for the policy compiler.
+// in-sets sorted and deduplicated, terms on one key merged into one in-set (k == a || k == b
+// is k in {a, b}; k != a && k != b is k not in {a, b}). Exposed for the policy compiler.
 struct SelectorNode {
   SelectorOp op = SelectorOp::kAll;
   std::string key;                     // kHas .. kEndsWith
@@ -77,7 +78,8 @@ class Selector {
 
   // A stable text form, itself a valid selector: equal for selectors that differ only in
   // whitespace, quote style, redundant parentheses, `!!`, the order of && / || operands
-  // or of in-set values, `k in {"v"}` vs `k == "v"`, `!(k == "v")` vs `k != "v"`.
+  // or of in-set values, `k in {"v"}` vs `k == "v"`, `!(k == "v")` vs `k != "v"`,
+  // `k == "a" || k == "b"` vs `k in {"a", "b"}`.
   const std::string& canonical() const;
   // FNV-1a 64 of canonical(): identical across processes and builds, so it can name
   // dataplane objects (IP sets) for the selector.

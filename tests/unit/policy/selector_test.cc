@@ -125,6 +125,12 @@ const std::vector<MatchCase> kMatchCases = {
     {"all() && app == 'db'", kWeb, false},
     {"all() || app == 'db'", kWeb, true},
     {"global() && has(app)", kNone, false},
+    // merged in-sets keep Calico's absent-key semantics
+    {"app == 'x' || app == 'web'", kWeb, true},
+    {"app == 'x' || app == 'web'", kNone, false},
+    {"app != 'x' && app != 'web'", kWeb, false},
+    {"app != 'x' && app != 'y'", kWeb, true},
+    {"app != 'x' && app != 'web'", kNone, true},
     // keywords are keys where a key is expected
     {"in == 'x'", {{"in", "x"}}, true},
     {"has == 'x'", {{"has", "x"}}, true},
@@ -307,6 +313,15 @@ TEST(SelectorTest, CanonicalForm) {
       {"has(a) || all()", "all()"},
       {"all() && all()", "all()"},
       {"global() && has(a)", "global() && has(a)"},
+      {"a == 'x' || a == 'y'", "a in {\"x\", \"y\"}"},
+      {"a == 'x' || a == 'x'", "a == \"x\""},
+      {"a == 'y' || b == '1' || a in {'x', 'z'}", "a in {\"x\", \"y\", \"z\"} || b == \"1\""},
+      {"a in {} || a == 'x'", "a == \"x\""},
+      {"a != 'x' && a not in {'y'}", "a not in {\"x\", \"y\"}"},
+      {"a != 'x' && b != 'x' && a != 'x'", "a != \"x\" && b != \"x\""},
+      {"a == 'x' && a == 'y'", "a == \"x\" && a == \"y\""},  // only || merges equalities
+      {"a != 'x' || a != 'y'", "a != \"x\" || a != \"y\""},  // only && merges inequalities
+      {"(a == 'x' || b == 'y') || a == 'z'", "a in {\"x\", \"z\"} || b == \"y\""},
   };
   for (const Case& c : cases) {
     auto selector = Selector::parse(c.input);
