@@ -34,6 +34,9 @@ grpc::ChannelArguments channelArguments() {
   // Notice a silently dead peer under a long watch (etcd allows pings every 5 s).
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  // Each backend its own TCP connection: two opens of one URL are two clients, as two
+  // processes would be (gRPC would otherwise share the subchannel).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // Large lists: etcd limits requests, we accept whatever it answers.
   args.SetMaxReceiveMessageSize(-1);
   return args;
