@@ -70,7 +70,8 @@ absl::StatusOr<int> freeLocalPort() {
   return ntohs(addr.sin_port);
 }
 
-absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch() {
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch(
+    std::vector<std::string> extra_args) {
   if (::access(kEtcdBinary, X_OK) != 0) {
     return absl::FailedPreconditionError(
         fmt::format("{} not found or not executable: install the Debian package etcd-server "
@@ -84,6 +85,7 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch() {
     return absl::InternalError(fmt::format("mkdtemp {}: {}", pattern, std::strerror(errno)));
   }
   etcd->dir_ = pattern;
+  etcd->extra_args_ = std::move(extra_args);
   // Two distinct free ports (the kernel could hand out the same one twice in a row).
   for (int tries = 0; tries < 10 && etcd->peer_port_ == etcd->client_port_; ++tries) {
     auto client = freeLocalPort();
@@ -121,7 +123,7 @@ absl::Status EtcdProcess::start() {
   if (pid_ > 0) return absl::OkStatus();
   const std::string client = fmt::format("http://127.0.0.1:{}", client_port_);
   const std::string peer = fmt::format("http://127.0.0.1:{}", peer_port_);
-  const std::vector<std::string> args = {
+  std::vector<std::string> args = {
       kEtcdBinary,
       "--name=coral-test",
       "--data-dir=" + dir_ + "/data",
@@ -139,6 +141,7 @@ absl::Status EtcdProcess::start() {
       "--log-level=warn",
       "--logger=zap",
   };
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   const std::string log_path = dir_ + "/etcd.log";
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();

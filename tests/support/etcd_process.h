@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -25,7 +26,9 @@ class EtcdProcess {
 
   // kFailedPrecondition naming the Debian package etcd-server when the binary is missing;
   // kDeadlineExceeded (with the tail of etcd's log) when it does not become healthy.
-  static absl::StatusOr<std::unique_ptr<EtcdProcess>> launch();
+  // `extra_args` are appended to etcd's command line (e.g. "--auth-token-ttl=1").
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> launch(
+      std::vector<std::string> extra_args = {});
   ~EtcdProcess();
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -52,6 +55,7 @@ class EtcdProcess {
   int client_port_ = 0;
   int peer_port_ = 0;
   pid_t pid_ = -1;
+  std::vector<std::string> extra_args_;
 };
 
 // A free TCP port on 127.0.0.1 (bound to port 0 and released).
