@@ -71,7 +71,7 @@ absl::StatusOr<int> freeLocalPort() {
 }
 
 absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch(
-    std::vector<std::string> extra_args) {
+    std::vector<std::string> extra_args, std::optional<Tls> tls) {
   if (::access(kEtcdBinary, X_OK) != 0) {
     return absl::FailedPreconditionError(
         fmt::format("{} not found or not executable: install the Debian package etcd-server "
@@ -86,6 +86,7 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch(
   }
   etcd->dir_ = pattern;
   etcd->extra_args_ = std::move(extra_args);
+  etcd->tls_ = std::move(tls);
   // Two distinct free ports (the kernel could hand out the same one twice in a row).
   for (int tries = 0; tries < 10 && etcd->peer_port_ == etcd->client_port_; ++tries) {
     auto client = freeLocalPort();
@@ -94,6 +95,14 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch(
     if (!peer.ok()) return peer.status();
     etcd->client_port_ = *client;
     etcd->peer_port_ = *peer;
+  }
+  if (etcd->tls_) {
+    for (int tries = 0; tries < 10; ++tries) {
+      auto metrics = freeLocalPort();
+      if (!metrics.ok()) return metrics.status();
+      etcd->metrics_port_ = *metrics;
+      if (*metrics != etcd->client_port_ && *metrics != etcd->peer_port_) break;
+    }
   }
   if (auto status = etcd->start(); !status.ok()) return status;
   return etcd;
@@ -108,7 +117,7 @@ EtcdProcess::~EtcdProcess() {
 }
 
 std::string EtcdProcess::endpoint() const { return fmt::format("127.0.0.1:{}", client_port_); }
-std::string EtcdProcess::url() const { return "etcd://" + endpoint(); }
+std::string EtcdProcess::url() const { return (tls_ ? "etcds://" : "etcd://") + endpoint(); }
 
 std::string EtcdProcess::logTail(size_t max_bytes) const {
   std::ifstream in(dir_ + "/etcd.log", std::ios::binary);
@@ -121,7 +130,8 @@ std::string EtcdProcess::logTail(size_t max_bytes) const {
 
 absl::Status EtcdProcess::start() {
   if (pid_ > 0) return absl::OkStatus();
-  const std::string client = fmt::format("http://127.0.0.1:{}", client_port_);
+  const std::string client =
+      fmt::format("{}://127.0.0.1:{}", tls_ ? "https" : "http", client_port_);
   const std::string peer = fmt::format("http://127.0.0.1:{}", peer_port_);
   std::vector<std::string> args = {
       kEtcdBinary,
@@ -141,6 +151,15 @@ absl::Status EtcdProcess::start() {
       "--log-level=warn",
       "--logger=zap",
   };
+  if (tls_) {
+    args.push_back("--cert-file=" + tls_->cert_file);
+    args.push_back("--key-file=" + tls_->key_file);
+    if (!tls_->trusted_ca_file.empty()) {
+      args.push_back("--trusted-ca-file=" + tls_->trusted_ca_file);
+      args.push_back("--client-cert-auth");
+    }
+    args.push_back(fmt::format("--listen-metrics-urls=http://127.0.0.1:{}", metrics_port_));
+  }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   const std::string log_path = dir_ + "/etcd.log";
   const pid_t parent = ::getpid();
@@ -175,7 +194,7 @@ absl::Status EtcdProcess::waitHealthy(std::chrono::milliseconds limit) {
       return absl::InternalError(
           fmt::format("etcd exited during startup (status {}); log:\n{}", wstatus, logTail()));
     }
-    if (healthy(client_port_)) return absl::OkStatus();
+    if (healthy(tls_ ? metrics_port_ : client_port_)) return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const std::string log = logTail();

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,15 @@ class EtcdProcess {
 
   // kFailedPrecondition naming the Debian package etcd-server when the binary is missing;
   // kDeadlineExceeded (with the tail of etcd's log) when it does not become healthy.
+  // TLS on the client port (PEM files); health is then polled on a plain metrics port.
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+    std::string trusted_ca_file;  // with it, clients must present a certificate it signed
+  };
   // `extra_args` are appended to etcd's command line (e.g. "--auth-token-ttl=1").
   static absl::StatusOr<std::unique_ptr<EtcdProcess>> launch(
-      std::vector<std::string> extra_args = {});
+      std::vector<std::string> extra_args = {}, std::optional<Tls> tls = std::nullopt);
   ~EtcdProcess();
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -55,7 +62,9 @@ class EtcdProcess {
   int client_port_ = 0;
   int peer_port_ = 0;
   pid_t pid_ = -1;
+  int metrics_port_ = 0;  // plain-HTTP /health when the client port speaks TLS
   std::vector<std::string> extra_args_;
+  std::optional<Tls> tls_;
 };
 
 // A free TCP port on 127.0.0.1 (bound to port 0 and released).
