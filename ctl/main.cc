@@ -1,0 +1,74 @@
+// coralctl: the operator's command line. Global flags and subcommands; each command's
+// work lives in its own file.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "common/strings.h"
+#include "ctl/resources.h"
+#include "datastore/backend.h"
+#include "datastore/resource_store.h"
+
+namespace {
+
+std::string defaultDatastore() {
+  const char* env = std::getenv("CORAL_DATASTORE");
+  return env && *env ? env : std::string(coral::datastore::kDefaultDatastoreUrl);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace coral;
+  CLI::App app{"coralctl: manage a Coral network fabric"};
+  app.require_subcommand(1);
+  std::string datastore_url = defaultDatastore();
+  app.add_option("--datastore", datastore_url,
+                 "Datastore URL: file:///var/lib/coral (default) or etcd://host:port "
+                 "(also from CORAL_DATASTORE)");
+
+  std::vector<std::string> apply_files;
+  auto* apply = app.add_subcommand("apply", "Create or update resources from YAML or JSON");
+  apply->add_option("-f,--filename", apply_files, "File, directory or - for stdin")->required();
+
+  ctl::GetOptions get_opts;
+  auto* get = app.add_subcommand("get", "List or show resources");
+  get->add_option("kind", get_opts.kind, "Resource type (ippools, bgppeers, nodes, ...)")
+      ->required();
+  get->add_option("names", get_opts.names, "Names (all when omitted)");
+  get->add_option("-n,--namespace", get_opts.ns, "Namespace (default: default)");
+  get->add_flag("-A,--all-namespaces", get_opts.all_namespaces, "Every namespace");
+  get->add_option("-o,--output", get_opts.output, "wide | yaml | json | name");
+  get->add_option("-l,--selector", get_opts.selector, "Label selector, e.g. app=web,tier!=db");
+
+  ctl::DeleteOptions del_opts;
+  auto* del = app.add_subcommand("delete", "Delete resources by file or by kind and name");
+  del->add_option("-f,--filename", del_opts.files, "File, directory or - for stdin");
+  del->add_option("kind", del_opts.kind, "Resource type");
+  del->add_option("names", del_opts.names, "Names");
+  del->add_option("-n,--namespace", del_opts.ns, "Namespace (default: default)");
+  del->add_flag("--ignore-not-found", del_opts.ignore_not_found, "Succeed when already gone");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (version->parsed()) {
+    std::cout << "coralctl " << CORAL_VERSION << '\n';
+    return 0;
+  }
+
+  auto backend = datastore::openBackend(datastore_url);
+  if (!backend.ok()) {
+    std::cerr << fmt::format("error: datastore {}: {}\n", datastore_url,
+                             errorMessage(backend.status()));
+    return 1;
+  }
+  datastore::ResourceStore store(**backend);
+  if (apply->parsed()) return ctl::runApply(store, apply_files, std::cout, std::cerr);
+  if (get->parsed()) return ctl::runGet(store, get_opts, std::cout, std::cerr);
+  if (del->parsed()) return ctl::runDelete(store, del_opts, std::cout, std::cerr);
+  return 1;
+}
