@@ -539,9 +539,11 @@ DecodedAttributes decodeAttributes(std::span<const RawAttribute> raw, const Sess
         errors.push_back(attributeError(ErrorAction::kSessionReset, err::kUnrecognizedWellKnown, a,
                                         fmt::format("unrecognized well-known {}", name)));
       } else if (a.flags & flag::kTransitive) {
-        out.attrs.unknown.push_back({static_cast<uint8_t>(a.flags & ~flag::kExtendedLength),
-                                     a.code,
-                                     {a.value.begin(), a.value.end()}});
+        // Kept as it will be passed on: Partial set (RFC 4271 5), no Extended Length.
+        out.attrs.unknown.push_back(
+            {static_cast<uint8_t>((a.flags | flag::kPartial) & ~flag::kExtendedLength),
+             a.code,
+             {a.value.begin(), a.value.end()}});
       }  // unknown optional non-transitive: quietly dropped (RFC 4271 5)
       continue;
     }

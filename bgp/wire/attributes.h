@@ -73,7 +73,7 @@ struct LargeCommunity {
 // An optional transitive attribute we do not understand, passed on unchanged except
 // for the Partial bit (RFC 4271 5).
 struct UnknownAttribute {
-  uint8_t flags = 0;  // as received, without the Extended Length bit
+  uint8_t flags = 0;  // as received plus Partial, without Extended Length
   uint8_t code = 0;
   std::vector<uint8_t> value;
   friend bool operator==(const UnknownAttribute&, const UnknownAttribute&) = default;

@@ -48,18 +48,31 @@ OpenDecodeResult decodeOpen(std::span<const uint8_t> body) {
   open.my_as = *my_as;
   open.hold_time_s = *hold;
   open.bgp_id = *id;
-  auto params = r.take(*opt_len);
+  // RFC 9072: length 255 followed by type 255 announces 2-octet lengths.
+  size_t params_len = *opt_len;
+  const bool extended = *opt_len == 255 && !r.empty() && r.rest()[0] == 255;
+  if (extended) {
+    r.u8();
+    auto ext_len = r.u16();
+    params_len = ext_len ? *ext_len : body.size();  // a missing length fails just below
+  }
+  auto params = r.take(params_len);
   if (!params || !r.empty()) {
     result.errors.push_back(
         openError(0, {},
                   fmt::format("optional parameters length {} does not match the {} bytes left",
-                              *opt_len, body.size() - 10)));
+                              params_len, body.size() - 10)));
     return result;
   }
   ByteReader pr(*params);
   while (!pr.empty()) {
     auto type = pr.u8();
-    auto len = pr.u8();
+    std::optional<uint16_t> len;
+    if (extended) {
+      len = pr.u16();
+    } else if (auto len8 = pr.u8()) {
+      len = *len8;
+    }
     auto value = len ? pr.take(*len) : std::nullopt;
     if (!value) {
       result.errors.push_back(openError(0, {}, "optional parameter overruns the parameters"));
@@ -103,8 +116,18 @@ void encodeOpen(const Open& open, std::vector<uint8_t>& out) {
       putBytes(params, std::span(caps).subspan(i, chunk));
       i += chunk;
     }
-    putU8(out, static_cast<uint8_t>(params.size()));
-    putBytes(out, params);
+    if (params.size() <= 255) {
+      putU8(out, static_cast<uint8_t>(params.size()));
+      putBytes(out, params);
+    } else {
+      // RFC 9072 extended optional parameters: one parameter with a 2-octet length.
+      putU8(out, 255);
+      putU8(out, 255);
+      putU16(out, static_cast<uint16_t>(caps.size() + 3));
+      putU8(out, kParamCapabilities);
+      putU16(out, static_cast<uint16_t>(caps.size()));
+      putBytes(out, caps);
+    }
   }
   finishMessage(out, length_at);
 }

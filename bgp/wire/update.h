@@ -44,7 +44,8 @@ UpdateDecodeResult decodeUpdate(std::span<const uint8_t> body, const SessionCont
 
 // Appends a whole UPDATE message, header included. Path attributes are sent only when
 // something is announced. Fails, appending nothing, when an announced family lacks its
-// next hop or the message would exceed 4096 bytes.
+// next hop or the message would exceed 4096 bytes. An Update with nothing in it encodes as
+// the IPv4 End-of-RIB.
 absl::Status encodeUpdate(const Update& update, const SessionContext& ctx,
                           std::vector<uint8_t>& out);
 

@@ -128,3 +128,30 @@ TEST(BgpWireOpen, FormatsCapabilities) {
 
 }  // namespace
 }  // namespace coral::bgp
+
+namespace coral::bgp {
+namespace {
+
+TEST(BgpWireOpen, ExtendedOptionalParametersRfc9072) {
+  // Non-extended length 255, type 255, 2-octet length 9; Capabilities with a 2-octet
+  // length 6: the 4-octet AS capability.
+  const auto body = testing::hex("04 5ba0 005a 0a000001 ff ff 0009 02 0006 41 04 fa56ea01");
+  auto result = decodeMessage(testing::frame(MessageType::kOpen, body), {});
+  ASSERT_TRUE(result.errors.empty()) << formatError(result.errors.front());
+  EXPECT_EQ(std::get<Open>(*result.message).asn(), 4200000001u);
+
+  // Enough capabilities to pass 255 bytes are sent in the extended form and read back.
+  Capabilities caps;
+  for (uint16_t afi = 1; afi <= 70; ++afi) caps.multiprotocol.push_back({afi, 1});
+  const Open open = Open::make(65001, 90, 1, caps);
+  std::vector<uint8_t> out;
+  encodeOpen(open, out);
+  EXPECT_EQ(out[28], 0xff);
+  EXPECT_EQ(out[29], 0xff);
+  auto back = decodeMessage(out, {});
+  ASSERT_TRUE(back.errors.empty()) << formatError(back.errors.front());
+  EXPECT_EQ(std::get<Open>(*back.message), open);
+}
+
+}  // namespace
+}  // namespace coral::bgp
