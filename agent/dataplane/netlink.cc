@@ -1,0 +1,387 @@
+#include "agent/dataplane/netlink.h"
+
+#include <fmt/format.h>
+#include <linux/if.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+
+namespace coral::agent {
+namespace {
+
+struct LinkDeleter {
+  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
+};
+struct AddrDeleter {
+  void operator()(nl_addr* a) const { nl_addr_put(a); }
+};
+struct RtAddrDeleter {
+  void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
+};
+struct RouteDeleter {
+  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
+};
+struct NeighDeleter {
+  void operator()(rtnl_neigh* n) const { rtnl_neigh_put(n); }
+};
+struct CacheDeleter {
+  void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
+using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
+using AddrPtr = std::unique_ptr<nl_addr, AddrDeleter>;
+using RtAddrPtr = std::unique_ptr<rtnl_addr, RtAddrDeleter>;
+using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
+using NeighPtr = std::unique_ptr<rtnl_neigh, NeighDeleter>;
+using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+
+absl::Status nlError(int err, std::string_view what) {
+  const std::string msg = fmt::format("{}: {}", what, nl_geterror(err));
+  switch (err < 0 ? -err : err) {
+    case NLE_EXIST:
+      return absl::AlreadyExistsError(msg);
+    case NLE_OBJ_NOTFOUND:
+    case NLE_NODEV:
+    case NLE_NOADDR:
+      return absl::NotFoundError(msg);
+    case NLE_PERM:
+    case NLE_NOACCESS:
+      return absl::PermissionDeniedError(msg + " (corald needs CAP_NET_ADMIN)");
+    case NLE_INVAL:
+    case NLE_RANGE:
+      return absl::InvalidArgumentError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+AddrPtr toNlAddr(const common::IpAddress& ip, int prefix_len) {
+  auto bytes = ip.bytes();
+  nl_addr* a = nl_addr_build(ip.isV4() ? AF_INET : AF_INET6, bytes.data(), bytes.size());
+  nl_addr_set_prefixlen(a, prefix_len);
+  return AddrPtr(a);
+}
+AddrPtr toNlAddr(const common::Prefix& p) { return toNlAddr(p.address(), p.length()); }
+
+std::optional<common::IpAddress> fromNlAddr(nl_addr* a) {
+  if (a == nullptr) return std::nullopt;
+  const auto len = nl_addr_get_len(a);
+  if (len != 4 && len != 16) return std::nullopt;
+  auto ip = common::IpAddress::fromBytes(
+      std::span<const uint8_t>(static_cast<const uint8_t*>(nl_addr_get_binary_addr(a)), len));
+  if (!ip.ok()) return std::nullopt;
+  return *ip;
+}
+
+LinkInfo infoOf(rtnl_link* l) {
+  LinkInfo info;
+  info.index = rtnl_link_get_ifindex(l);
+  info.name = rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "";
+  if (nl_addr* a = rtnl_link_get_addr(l); a && nl_addr_get_len(a) == 6) {
+    std::memcpy(info.mac.data(), nl_addr_get_binary_addr(a), 6);
+  }
+  info.mtu = rtnl_link_get_mtu(l);
+  info.up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+  if (const char* kind = rtnl_link_get_type(l)) info.kind = kind;
+  return info;
+}
+
+}  // namespace
+
+std::string formatMac(const MacAddress& m) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4],
+                     m[5]);
+}
+
+absl::StatusOr<MacAddress> parseMac(std::string_view text) {
+  MacAddress mac{};
+  auto parts = split(text, ':');
+  if (parts.size() != 6) {
+    return absl::InvalidArgumentError(fmt::format("\"{}\" is not a MAC address", text));
+  }
+  for (size_t i = 0; i < 6; ++i) {
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), value, 16);
+    if (parts[i].size() != 2 || ec != std::errc() || ptr != parts[i].data() + 2) {
+      return absl::InvalidArgumentError(fmt::format("\"{}\" is not a MAC address", text));
+    }
+    mac[i] = static_cast<uint8_t>(value);
+  }
+  return mac;
+}
+
+absl::StatusOr<std::unique_ptr<Netlink>> Netlink::open() {
+  nl_sock* sock = nl_socket_alloc();
+  if (sock == nullptr) return absl::ResourceExhaustedError("netlink: cannot allocate a socket");
+  if (int err = nl_connect(sock, NETLINK_ROUTE); err < 0) {
+    nl_socket_free(sock);
+    return nlError(err, "netlink: connect");
+  }
+  return std::unique_ptr<Netlink>(new Netlink(sock));
+}
+
+Netlink::~Netlink() { nl_socket_free(sock_); }
+
+absl::StatusOr<LinkInfo> Netlink::link(std::string_view name) {
+  rtnl_link* raw = nullptr;
+  const std::string n(name);
+  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
+    return nlError(err, fmt::format("link {}", name));
+  }
+  LinkPtr l(raw);
+  return infoOf(l.get());
+}
+
+absl::StatusOr<LinkInfo> Netlink::linkByIndex(int index) {
+  rtnl_link* raw = nullptr;
+  if (int err = rtnl_link_get_kernel(sock_, index, nullptr, &raw); err < 0) {
+    return nlError(err, fmt::format("link #{}", index));
+  }
+  LinkPtr l(raw);
+  return infoOf(l.get());
+}
+
+absl::StatusOr<std::vector<LinkInfo>> Netlink::links() {
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &raw); err < 0) {
+    return nlError(err, "list links");
+  }
+  CachePtr cache(raw);
+  std::vector<LinkInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    out.push_back(infoOf(reinterpret_cast<rtnl_link*>(o)));
+  }
+  return out;
+}
+
+absl::Status Netlink::createVeth(std::string_view host_name, const MacAddress& host_mac,
+                                 uint32_t mtu, std::string_view peer_name, int peer_netns_fd) {
+  struct VethDeleter {
+    void operator()(rtnl_link* l) const { rtnl_link_veth_release(l); }
+  };
+  std::unique_ptr<rtnl_link, VethDeleter> veth(rtnl_link_veth_alloc());
+  if (!veth) return absl::ResourceExhaustedError("veth: cannot allocate");
+  const std::string host(host_name);
+  const std::string peer_n(peer_name);
+  rtnl_link_set_name(veth.get(), host.c_str());
+  AddrPtr mac(nl_addr_build(AF_LLC, host_mac.data(), host_mac.size()));
+  rtnl_link_set_addr(veth.get(), mac.get());
+  if (mtu > 0) rtnl_link_set_mtu(veth.get(), mtu);
+  LinkPtr peer(rtnl_link_veth_get_peer(veth.get()));
+  rtnl_link_set_name(peer.get(), peer_n.c_str());
+  if (mtu > 0) rtnl_link_set_mtu(peer.get(), mtu);
+  rtnl_link_set_ns_fd(peer.get(), peer_netns_fd);
+  if (int err = rtnl_link_add(sock_, veth.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0) {
+    return nlError(err, fmt::format("create veth {} (peer {} in the pod)", host_name, peer_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::setLinkUp(std::string_view name) {
+  rtnl_link* raw = nullptr;
+  const std::string n(name);
+  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
+    return nlError(err, fmt::format("link {}", name));
+  }
+  LinkPtr current(raw);
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_flags(change.get(), IFF_UP);
+  if (int err = rtnl_link_change(sock_, current.get(), change.get(), 0); err < 0) {
+    return nlError(err, fmt::format("set {} up", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::deleteLink(std::string_view name) {
+  LinkPtr l(rtnl_link_alloc());
+  const std::string n(name);
+  rtnl_link_set_name(l.get(), n.c_str());
+  if (int err = rtnl_link_delete(sock_, l.get()); err < 0) {
+    return nlError(err, fmt::format("delete link {}", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::addAddress(std::string_view link_name, const InterfaceAddress& address) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  RtAddrPtr addr(rtnl_addr_alloc());
+  rtnl_addr_set_ifindex(addr.get(), l->index);
+  rtnl_addr_set_family(addr.get(), address.ip.isV4() ? AF_INET : AF_INET6);
+  AddrPtr local = toNlAddr(address.ip, address.prefix_len);
+  rtnl_addr_set_local(addr.get(), local.get());
+  rtnl_addr_set_prefixlen(addr.get(), address.prefix_len);
+  if (address.ip.isV6()) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
+  if (int err = rtnl_addr_add(sock_, addr.get(), 0); err < 0 && err != -NLE_EXIST) {
+    return nlError(err, fmt::format("add address {} to {}", address.toString(), link_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<InterfaceAddress>> Netlink::addresses(std::string_view link_name) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_addr_alloc_cache(sock_, &raw); err < 0) return nlError(err, "list addresses");
+  CachePtr cache(raw);
+  std::vector<InterfaceAddress> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    if (rtnl_addr_get_ifindex(a) != l->index) continue;
+    if (auto ip = fromNlAddr(rtnl_addr_get_local(a))) {
+      out.push_back({*ip, rtnl_addr_get_prefixlen(a)});
+    }
+  }
+  return out;
+}
+
+namespace {
+RoutePtr buildRoute(const Route& r) {
+  RoutePtr route(rtnl_route_alloc());
+  rtnl_route_set_family(route.get(), r.dst.isV4() ? AF_INET : AF_INET6);
+  AddrPtr dst = toNlAddr(r.dst);
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_protocol(route.get(), r.protocol);
+  if (r.type == RouteType::kBlackhole) {
+    rtnl_route_set_type(route.get(), RTN_BLACKHOLE);
+    rtnl_route_set_scope(route.get(), RT_SCOPE_UNIVERSE);
+    return route;
+  }
+  rtnl_route_set_type(route.get(), RTN_UNICAST);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (r.ifindex > 0) rtnl_route_nh_set_ifindex(nh, r.ifindex);
+  if (r.gateway) {
+    AddrPtr gw = toNlAddr(*r.gateway, r.gateway->bitLength());
+    rtnl_route_nh_set_gateway(nh, gw.get());
+    rtnl_route_set_scope(route.get(), RT_SCOPE_UNIVERSE);
+  } else {
+    rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+  }
+  if (r.onlink) rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+  rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  return route;
+}
+
+std::string describe(const Route& r) {
+  std::string s = r.type == RouteType::kBlackhole ? "blackhole " : "";
+  s += r.dst.toString();
+  if (r.gateway) s += " via " + r.gateway->toString();
+  if (r.ifindex) s += fmt::format(" dev #{}", r.ifindex);
+  return s;
+}
+}  // namespace
+
+absl::Status Netlink::replaceRoute(const Route& r) {
+  RoutePtr route = buildRoute(r);
+  if (int err = rtnl_route_add(sock_, route.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
+    return nlError(err, fmt::format("route {}", describe(r)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::deleteRoute(const Route& r) {
+  RoutePtr route = buildRoute(r);
+  if (int err = rtnl_route_delete(sock_, route.get(), 0); err < 0) {
+    return nlError(err, fmt::format("delete route {}", describe(r)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Route>> Netlink::listRoutes(std::optional<uint8_t> protocol) {
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_route_alloc_cache(sock_, AF_UNSPEC, 0, &raw); err < 0) {
+    return nlError(err, "list routes");
+  }
+  CachePtr cache(raw);
+  std::vector<Route> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* rt = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_table(rt) != RT_TABLE_MAIN) continue;
+    if (protocol && rtnl_route_get_protocol(rt) != *protocol) continue;
+    const uint8_t family = rtnl_route_get_family(rt);
+    if (family != AF_INET && family != AF_INET6) continue;
+    nl_addr* dst = rtnl_route_get_dst(rt);
+    std::optional<common::IpAddress> dst_ip = fromNlAddr(dst);
+    if (!dst_ip) {
+      // default route: zero-length address
+      dst_ip =
+          common::IpAddress::zero(family == AF_INET ? common::Family::kV4 : common::Family::kV6);
+    }
+    auto prefix = common::Prefix::make(*dst_ip, dst ? nl_addr_get_prefixlen(dst) : 0);
+    if (!prefix.ok()) continue;
+    Route r;
+    r.dst = *prefix;
+    r.protocol = rtnl_route_get_protocol(rt);
+    r.type = rtnl_route_get_type(rt) == RTN_BLACKHOLE ? RouteType::kBlackhole : RouteType::kUnicast;
+    if (rtnl_route_get_nnexthops(rt) > 0) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(rt, 0);
+      r.ifindex = rtnl_route_nh_get_ifindex(nh);
+      r.gateway = fromNlAddr(rtnl_route_nh_get_gateway(nh));
+      r.onlink = (rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK) != 0;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Route>> Netlink::routes(uint8_t protocol) {
+  return listRoutes(protocol);
+}
+absl::StatusOr<std::vector<Route>> Netlink::allRoutes() { return listRoutes(std::nullopt); }
+
+absl::Status Netlink::addPermanentNeighbour(std::string_view link_name, const common::IpAddress& ip,
+                                            const MacAddress& mac) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  NeighPtr neigh(rtnl_neigh_alloc());
+  rtnl_neigh_set_ifindex(neigh.get(), l->index);
+  AddrPtr dst = toNlAddr(ip, ip.bitLength());
+  rtnl_neigh_set_dst(neigh.get(), dst.get());
+  AddrPtr ll(nl_addr_build(AF_LLC, mac.data(), mac.size()));
+  rtnl_neigh_set_lladdr(neigh.get(), ll.get());
+  rtnl_neigh_set_state(neigh.get(), NUD_PERMANENT);
+  if (int err = rtnl_neigh_add(sock_, neigh.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
+    return nlError(err, fmt::format("neighbour {} on {}", ip.toString(), link_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status writeSysctl(std::string_view path, std::string_view value) {
+  const std::string full = fmt::format("/proc/sys/{}", path);
+  std::ofstream out(full);
+  if (!out) {
+    return absl::FailedPreconditionError(
+        fmt::format("sysctl {}: cannot open: {}", full, std::strerror(errno)));
+  }
+  out << value;
+  out.flush();
+  if (!out) {
+    return absl::FailedPreconditionError(
+        fmt::format("sysctl {}: cannot write: {}", full, std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> readSysctl(std::string_view path) {
+  const std::string full = fmt::format("/proc/sys/{}", path);
+  std::ifstream in(full);
+  if (!in) return absl::NotFoundError(fmt::format("sysctl {}: cannot open", full));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::string(trim(ss.str()));
+}
+
+}  // namespace coral::agent

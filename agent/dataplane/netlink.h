@@ -1,0 +1,104 @@
+// Netlink: the kernel seam for links, addresses, routes and neighbours, on libnl-route.
+// One object owns one NETLINK_ROUTE socket bound to the network namespace of the thread
+// that created it. Every call is synchronous and returns a Status naming the object and
+// the kernel's reason. Routes carry a protocol number so Coral only ever lists, changes
+// or deletes routes it owns.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/ip.h"
+
+struct nl_sock;
+
+namespace coral::agent {
+
+// The route protocol number on every route Coral installs ("proto 77" in `ip route`).
+// Calico uses 80 and BIRD 12, so the three can share a host.
+inline constexpr uint8_t kCoralRouteProtocol = 77;
+
+using MacAddress = std::array<uint8_t, 6>;
+std::string formatMac(const MacAddress& mac);
+absl::StatusOr<MacAddress> parseMac(std::string_view text);
+
+struct LinkInfo {
+  int index = 0;
+  std::string name;
+  MacAddress mac{};
+  uint32_t mtu = 0;
+  bool up = false;
+  std::string kind;  // "veth", "vxlan", ... (empty for physical)
+};
+
+struct InterfaceAddress {
+  common::IpAddress ip;
+  int prefix_len = 0;
+  std::string toString() const { return ip.toString() + "/" + std::to_string(prefix_len); }
+  bool operator==(const InterfaceAddress&) const = default;
+};
+
+enum class RouteType { kUnicast, kBlackhole };
+
+struct Route {
+  common::Prefix dst;
+  RouteType type = RouteType::kUnicast;
+  int ifindex = 0;                           // output device (0: none, e.g. blackhole)
+  std::optional<common::IpAddress> gateway;  // next hop
+  bool onlink = false;                       // next hop not on a local subnet (VXLAN)
+  uint8_t protocol = kCoralRouteProtocol;
+  bool operator==(const Route&) const = default;
+};
+
+class Netlink {
+ public:
+  // Opens a socket in the calling thread's current network namespace.
+  static absl::StatusOr<std::unique_ptr<Netlink>> open();
+  ~Netlink();
+  Netlink(const Netlink&) = delete;
+  Netlink& operator=(const Netlink&) = delete;
+
+  // Links.
+  absl::StatusOr<LinkInfo> link(std::string_view name);
+  absl::StatusOr<LinkInfo> linkByIndex(int index);
+  absl::StatusOr<std::vector<LinkInfo>> links();
+  // A veth pair: `host_name` here, `peer_name` created directly inside the network
+  // namespace `peer_netns_fd` (so its name cannot clash with anything on the host).
+  absl::Status createVeth(std::string_view host_name, const MacAddress& host_mac, uint32_t mtu,
+                          std::string_view peer_name, int peer_netns_fd);
+  absl::Status setLinkUp(std::string_view name);
+  absl::Status deleteLink(std::string_view name);  // kNotFound when absent
+
+  // Addresses with their subnet length (10.0.0.5/32, 192.0.2.11/24). IPv6 skips DAD.
+  absl::Status addAddress(std::string_view link_name, const InterfaceAddress& address);
+  absl::StatusOr<std::vector<InterfaceAddress>> addresses(std::string_view link_name);
+
+  // Routes in the main table. replaceRoute creates or replaces.
+  absl::Status replaceRoute(const Route& route);
+  absl::Status deleteRoute(const Route& route);
+  // Routes of the main table with this protocol number, both families.
+  absl::StatusOr<std::vector<Route>> routes(uint8_t protocol = kCoralRouteProtocol);
+  // Every route of the main table (for checks), both families.
+  absl::StatusOr<std::vector<Route>> allRoutes();
+
+  // A permanent neighbour entry (IPv4 ARP / IPv6 NDP).
+  absl::Status addPermanentNeighbour(std::string_view link_name, const common::IpAddress& ip,
+                                     const MacAddress& mac);
+
+ private:
+  explicit Netlink(nl_sock* sock) : sock_(sock) {}
+  absl::StatusOr<std::vector<Route>> listRoutes(std::optional<uint8_t> protocol);
+  nl_sock* sock_;
+};
+
+// Writes a value under /proc/sys of the calling thread's network namespace, e.g.
+// writeSysctl("net/ipv4/conf/cor123/proxy_arp", "1").
+absl::Status writeSysctl(std::string_view path, std::string_view value);
+absl::StatusOr<std::string> readSysctl(std::string_view path);
+
+}  // namespace coral::agent
