@@ -1,0 +1,335 @@
+// nftables renderer (see nftables.h for the table layout).
+#include "policy/nftables.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/strings.h"
+
+namespace coral::policy {
+namespace {
+
+using common::Family;
+
+std::string comment(std::string_view text) {
+  std::string out(text.substr(0, 127));
+  std::replace(out.begin(), out.end(), '"', '\'');
+  return fmt::format("comment \"{}\"", out);
+}
+
+std::string ipKeyword(Family f) { return f == Family::kV4 ? "ip" : "ip6"; }
+std::string addrField(Side side) { return side == Side::kSource ? "saddr" : "daddr"; }
+std::string portField(Side side) { return side == Side::kSource ? "sport" : "dport"; }
+
+Family setFamily(const Program& program, const std::string& set) {
+  auto it = program.sets.find(set);
+  return it == program.sets.end() ? Family::kV4 : it->second.family;
+}
+
+std::string portSet(const std::vector<PortRange>& ranges) {
+  if (ranges.size() == 1) return ranges[0].toString();
+  std::vector<std::string> parts;
+  for (const auto& r : ranges) parts.push_back(r.toString());
+  return "{ " + join(parts, ", ") + " }";
+}
+
+std::string icmpMatch(Family f, const IcmpSpec& icmp, bool negate) {
+  const std::string kw = f == Family::kV4 ? "icmp" : "icmpv6";
+  if (!icmp.code) return fmt::format("{} type {}{}", kw, negate ? "!= " : "", icmp.type);
+  if (!negate) return fmt::format("{0} type {1} {0} code {2}", kw, icmp.type, *icmp.code);
+  return fmt::format("{0} type . {0} code != {{ {1} . {2} }}", kw, icmp.type, *icmp.code);
+}
+
+// The match part of a rule, without counter, verdict or comment.
+std::string renderMatch(const Program& program, const Match& m) {
+  std::vector<std::string> parts;
+  const bool has_addresses = !m.addresses.empty() || !m.named_ports.empty();
+  if (m.family && !has_addresses && !m.icmp && !m.not_icmp) {
+    parts.push_back(fmt::format("meta nfproto {}", *m.family == Family::kV4 ? "ipv4" : "ipv6"));
+  }
+  if (m.protocol) parts.push_back("meta l4proto " + protocolName(*m.protocol));
+  if (!m.protocol && (!m.ports.empty() || !m.named_ports.empty())) {
+    parts.push_back("meta l4proto { tcp, udp, sctp, udplite }");  // th ports need one of these
+  }
+  if (m.not_protocol) parts.push_back("meta l4proto != " + protocolName(*m.not_protocol));
+  const Family icmp_family =
+      m.family ? *m.family : (m.protocol == kProtoIcmpV6 ? Family::kV6 : Family::kV4);
+  if (m.icmp) parts.push_back(icmpMatch(icmp_family, *m.icmp, false));
+  if (m.not_icmp) parts.push_back(icmpMatch(icmp_family, *m.not_icmp, true));
+  for (const auto& c : m.addresses) {
+    parts.push_back(fmt::format("{} {} {}@{}", ipKeyword(setFamily(program, c.set)),
+                                addrField(c.side), c.negate ? "!= " : "", c.set));
+  }
+  for (const auto& c : m.ports) {
+    parts.push_back(
+        fmt::format("th {} {}{}", portField(c.side), c.negate ? "!= " : "", portSet(c.ranges)));
+  }
+  for (const auto& c : m.named_ports) {
+    parts.push_back(fmt::format("{} {} . meta l4proto . th {} {}@{}",
+                                ipKeyword(setFamily(program, c.set)), addrField(c.side),
+                                portField(c.side), c.negate ? "!= " : "", c.set));
+  }
+  return join(parts, " ");
+}
+
+std::string renderVerdict(const ProgramRule& rule) {
+  switch (rule.action) {
+    case Action::kAllow:
+      return fmt::format("counter meta mark set meta mark | 0x{:08x} return", kAcceptMark);
+    case Action::kPass:
+      return fmt::format("counter meta mark set meta mark | 0x{:08x} return", kPassMark);
+    case Action::kDeny:
+      return "counter drop";
+    case Action::kLog: {
+      std::string prefix = rule.log_prefix;
+      std::replace(prefix.begin(), prefix.end(), '"', '\'');
+      return fmt::format("counter log prefix \"{}\"", prefix);
+    }
+  }
+  return "counter";
+}
+
+std::vector<std::string> policyChainRules(const Program& program, const PolicyChain& chain) {
+  std::vector<std::string> out;
+  for (const auto& rule : chain.rules) {
+    const std::string match = renderMatch(program, rule.match);
+    out.push_back(fmt::format("{}{}{} {}", match, match.empty() ? "" : " ", renderVerdict(rule),
+                              comment(rule.comment)));
+  }
+  return out;
+}
+
+std::vector<std::string> endpointChainRules(const EndpointProgram& ep, const EndpointChain& chain) {
+  const std::string who = fmt::format("{} {}", ep.endpoint_id, directionName(chain.direction));
+  std::vector<std::string> out = {
+      fmt::format("ct state established,related counter accept {}", comment(who + ": established")),
+      fmt::format("ct state invalid counter drop {}", comment(who + ": invalid")),
+      fmt::format("counter meta mark set meta mark & 0x{:08x} {}", ~(kAcceptMark | kPassMark),
+                  comment(who + ": clear verdict marks")),
+  };
+  if (chain.allow_from_node) {
+    out.push_back(fmt::format("ip saddr @{} counter return {}", kNodeSetV4,
+                              comment(who + ": from this node (kubelet probes)")));
+    out.push_back(fmt::format("ip6 saddr @{} counter return {}", kNodeSetV6,
+                              comment(who + ": from this node (kubelet probes)")));
+  }
+  if (!chain.isolated()) {
+    out.push_back(
+        fmt::format("counter return {}", comment(who + ": no policy selects it, profile allows")));
+    return out;
+  }
+  for (size_t i = 0; i < chain.policy_chains.size(); ++i) {
+    out.push_back(fmt::format("counter jump {} {}", chain.policy_chains[i],
+                              comment(who + ": policy " + chain.policy_ids[i])));
+    out.push_back(fmt::format("meta mark & 0x{:08x} != 0 counter return {}",
+                              kAcceptMark | kPassMark,
+                              comment(who + ": allowed or passed by " + chain.policy_ids[i])));
+  }
+  out.push_back(fmt::format(
+      "counter drop {}",
+      comment(fmt::format("{}: default deny, {} selects it", who, chain.policy_ids.front()))));
+  return out;
+}
+
+std::string setType(const SetDef& def) {
+  const std::string addr = def.family == Family::kV4 ? "ipv4_addr" : "ipv6_addr";
+  if (def.kind == SetKind::kNamedPorts) return addr + " . inet_proto . inet_service";
+  return addr;
+}
+
+std::vector<std::string> setElements(const SetDef& def, const MemberMap& members) {
+  std::vector<std::string> out;
+  auto it = members.find(def.name);
+  if (it == members.end()) return out;
+  const SetMembers& m = it->second;
+  for (const auto& a : m.addresses) out.push_back(a.toString());
+  for (const auto& n : m.nets) {
+    // Interval sets reject overlaps: keep only prefixes no other member contains.
+    bool covered = std::any_of(m.nets.begin(), m.nets.end(),
+                               [&](const common::Prefix& o) { return o != n && o.contains(n); });
+    if (!covered) out.push_back(n.toString());
+  }
+  for (const auto& n : m.named) {
+    out.push_back(
+        fmt::format("{} . {} . {}", n.address.toString(), protocolName(n.protocol), n.port));
+  }
+  return out;
+}
+
+std::string setBody(const SetDef& def) {
+  std::string body = fmt::format("type {}; ", setType(def));
+  if (def.kind == SetKind::kNets) body += "flags interval; auto-merge; ";
+  body += comment(def.describe()) + ";";
+  return body;
+}
+
+struct MapEntry {
+  std::string interface;
+  std::string chain;
+  bool operator==(const MapEntry&) const = default;
+  auto operator<=>(const MapEntry&) const = default;
+};
+
+std::vector<MapEntry> mapEntries(const Program& program, Direction d) {
+  std::vector<MapEntry> out;
+  for (const auto& ep : program.endpoints) {
+    if (!ep.interface_name.empty()) out.push_back({ep.interface_name, ep.chain(d).name});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string mapElement(const MapEntry& e) {
+  return fmt::format("\"{}\" : jump {}", e.interface, e.chain);
+}
+
+// Every chain of the program (name → rules) except the base chains.
+std::map<std::string, std::vector<std::string>> allChains(const Program& program) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [name, chain] : program.policy_chains) {
+    out[name] = policyChainRules(program, chain);
+  }
+  for (const auto& ep : program.endpoints) {
+    out[ep.ingress.name] = endpointChainRules(ep, ep.ingress);
+    out[ep.egress.name] = endpointChainRules(ep, ep.egress);
+  }
+  return out;
+}
+
+void appendElements(std::string& out, const std::vector<std::string>& elements,
+                    const std::string& indent) {
+  if (elements.empty()) return;
+  out += indent + "elements = {\n";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    out += indent + "  " + elements[i] + (i + 1 < elements.size() ? ",\n" : "\n");
+  }
+  out += indent + "}\n";
+}
+
+}  // namespace
+
+std::string renderNftables(const Program& program, const MemberMap& members) {
+  std::string out = fmt::format("# Coral policy for node {}: generated, do not edit.\n",
+                                program.node.empty() ? "(all)" : program.node);
+  out += fmt::format("table inet {0}\ndelete table inet {0}\ntable inet {0} {{\n", kNftTable);
+  for (const auto& [name, def] : program.sets) {
+    out += fmt::format("  set {} {{\n", name);
+    out += fmt::format("    type {}\n", setType(def));
+    if (def.kind == SetKind::kNets) out += "    flags interval\n    auto-merge\n";
+    out += "    " + comment(def.describe()) + "\n";
+    appendElements(out, setElements(def, members), "    ");
+    out += "  }\n";
+  }
+  for (Direction d : {Direction::kEgress, Direction::kIngress}) {
+    out += fmt::format("  map {} {{\n    type ifname : verdict\n",
+                       d == Direction::kEgress ? "from-wl" : "to-wl");
+    out += "    " +
+           comment(d == Direction::kEgress ? "workload interface -> egress chain"
+                                           : "workload interface -> ingress chain") +
+           "\n";
+    std::vector<std::string> elements;
+    for (const auto& e : mapEntries(program, d)) elements.push_back(mapElement(e));
+    appendElements(out, elements, "    ");
+    out += "  }\n";
+  }
+  for (const auto& [name, rules] : allChains(program)) {
+    out += fmt::format("  chain {} {{\n", name);
+    for (const auto& r : rules) out += "    " + r + "\n";
+    out += "  }\n";
+  }
+  out +=
+      "  chain forward {\n"
+      "    type filter hook forward priority filter; policy accept;\n"
+      "    counter iifname vmap @from-wl comment \"pod egress\"\n"
+      "    counter oifname vmap @to-wl comment \"pod ingress\"\n"
+      "  }\n"
+      "  chain input {\n"
+      "    type filter hook input priority filter; policy accept;\n"
+      "    counter iifname vmap @from-wl comment \"pod egress to this host\"\n"
+      "  }\n"
+      "  chain output {\n"
+      "    type filter hook output priority filter; policy accept;\n"
+      "    counter oifname vmap @to-wl comment \"pod ingress from this host\"\n"
+      "  }\n"
+      "}\n";
+  return out;
+}
+
+std::string renderNftablesUpdate(const Program& before, const MemberMap& before_members,
+                                 const Program& after, const MemberMap& after_members) {
+  const std::string t = fmt::format("inet {}", kNftTable);
+  std::string out;
+  // 1. New sets and chains (rules come later, once every chain they jump to exists).
+  for (const auto& [name, def] : after.sets) {
+    auto old = before.sets.find(name);
+    if (old == before.sets.end() || !(old->second == def)) {
+      if (old != before.sets.end()) continue;  // same name, other definition: not produced
+      out += fmt::format("add set {} {} {{ {} }}\n", t, name, setBody(def));
+    }
+  }
+  const auto old_chains = allChains(before);
+  const auto new_chains = allChains(after);
+  for (const auto& [name, rules] : new_chains) {
+    if (!old_chains.count(name)) out += fmt::format("add chain {} {}\n", t, name);
+  }
+  // 2. Set elements.
+  for (const auto& [name, def] : after.sets) {
+    const auto now = setElements(def, after_members);
+    std::vector<std::string> was;
+    if (auto old = before.sets.find(name); old != before.sets.end()) {
+      was = setElements(old->second, before_members);
+    }
+    std::set<std::string> now_set(now.begin(), now.end()), was_set(was.begin(), was.end());
+    std::vector<std::string> removed, added;
+    for (const auto& e : was) {
+      if (!now_set.count(e)) removed.push_back(e);
+    }
+    for (const auto& e : now) {
+      if (!was_set.count(e)) added.push_back(e);
+    }
+    if (!removed.empty()) {
+      out += fmt::format("delete element {} {} {{ {} }}\n", t, name, join(removed, ", "));
+    }
+    if (!added.empty())
+      out += fmt::format("add element {} {} {{ {} }}\n", t, name, join(added, ", "));
+  }
+  // 3. Changed and new chains: flush and rewrite.
+  for (const auto& [name, rules] : new_chains) {
+    auto old = old_chains.find(name);
+    if (old != old_chains.end() && old->second == rules) continue;
+    if (old != old_chains.end()) out += fmt::format("flush chain {} {}\n", t, name);
+    for (const auto& r : rules) out += fmt::format("add rule {} {} {}\n", t, name, r);
+  }
+  // 4. Dispatch maps.
+  for (Direction d : {Direction::kEgress, Direction::kIngress}) {
+    const char* map = d == Direction::kEgress ? "from-wl" : "to-wl";
+    const auto was = mapEntries(before, d);
+    const auto now = mapEntries(after, d);
+    for (const auto& e : was) {
+      if (std::find(now.begin(), now.end(), e) == now.end()) {
+        out += fmt::format("delete element {} {} {{ \"{}\" }}\n", t, map, e.interface);
+      }
+    }
+    for (const auto& e : now) {
+      if (std::find(was.begin(), was.end(), e) == was.end()) {
+        out += fmt::format("add element {} {} {{ {} }}\n", t, map, mapElement(e));
+      }
+    }
+  }
+  // 5. Chains nobody jumps to any more: empty them all first, then delete them.
+  std::vector<std::string> gone;
+  for (const auto& [name, rules] : old_chains) {
+    if (!new_chains.count(name)) gone.push_back(name);
+  }
+  for (const auto& name : gone) out += fmt::format("flush chain {} {}\n", t, name);
+  for (const auto& name : gone) out += fmt::format("delete chain {} {}\n", t, name);
+  // 6. Sets no rule references any more.
+  for (const auto& [name, def] : before.sets) {
+    if (!after.sets.count(name)) out += fmt::format("delete set {} {}\n", t, name);
+  }
+  return out;
+}
+
+}  // namespace coral::policy

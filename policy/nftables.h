@@ -1,0 +1,41 @@
+// nftables renderer: Program + set members → text for `nft -f`. Coral owns exactly one
+// table, `table inet coral`:
+//
+//   sets      node4/node6, sel4-*/sel6-* (hash sets of endpoint addresses), net4-*/net6-*
+//             (interval sets of CIDRs), np4-*/np6-* (address . protocol . port, named ports)
+//   maps      from-wl / to-wl: ifname → jump to the endpoint's egress / ingress chain
+//   chains    forward (iifname vmap @from-wl, oifname vmap @to-wl), input (from-wl: pod →
+//             host), output (to-wl: host → pod); we-*/wi-* per endpoint; pe-*/pi-* per policy
+//
+// A policy chain cannot end its caller's chain, so allow and pass set a mark bit and return
+// (kAcceptMark / kPassMark); the endpoint chain returns after each policy when a bit is set,
+// and clears both bits on entry. An endpoint chain that returns lets the packet on to the
+// next check (a forwarded pod-to-pod packet meets the sender's egress chain, then the
+// receiver's ingress chain); an endpoint chain that ends in drop drops it. Established and
+// related packets are accepted, invalid ones dropped, at the top of every endpoint chain.
+// Every rule carries a counter and a comment naming the endpoint or policy and rule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "policy/program.h"
+
+namespace coral::policy {
+
+inline constexpr uint32_t kAcceptMark = 0x00010000;
+inline constexpr uint32_t kPassMark = 0x00020000;
+inline constexpr const char* kNftTable = "coral";
+
+// The whole table, replacing any previous one in the same transaction:
+// `table inet coral` / `delete table inet coral` / `table inet coral { ... }`.
+std::string renderNftables(const Program& program, const MemberMap& members);
+
+// The commands that turn the table rendered from (before, before_members) into the one
+// from (after, after_members) in one `nft -f` transaction: new sets and chains first, set
+// elements added and deleted, changed chains flushed and rewritten, dispatch map elements
+// updated, then chains and sets nobody references any more deleted. Empty when equal.
+std::string renderNftablesUpdate(const Program& before, const MemberMap& before_members,
+                                 const Program& after, const MemberMap& after_members);
+
+}  // namespace coral::policy
