@@ -92,25 +92,27 @@ ChainVerdict evaluateChain(const Program& program, const EndpointChain& chain, c
     bool decided = false;
     for (const auto& rule : pc.rules) {
       if (!matches(rule.match, packet, members)) continue;
+      // The comment starts with the policy id, already printed at the start of the step.
+      std::string_view which = rule.comment;
+      if (which.starts_with(pc.policy_id + " ")) which.remove_prefix(pc.policy_id.size() + 1);
       switch (rule.action) {
         case Action::kLog:
           out.steps.push_back(fmt::format("{}: rule {} matched: log \"{}\", continue", pc.policy_id,
-                                          rule.comment, rule.log_prefix));
+                                          which, rule.log_prefix));
           continue;
         case Action::kAllow:
           out.allowed = true;
-          out.steps.push_back(
-              fmt::format("{}: rule {} matched: allow", pc.policy_id, rule.comment));
+          out.steps.push_back(fmt::format("{}: rule {} matched: allow", pc.policy_id, which));
           break;
         case Action::kDeny:
           out.allowed = false;
-          out.steps.push_back(fmt::format("{}: rule {} matched: deny", pc.policy_id, rule.comment));
+          out.steps.push_back(fmt::format("{}: rule {} matched: deny", pc.policy_id, which));
           break;
         case Action::kPass:
           out.allowed = true;
           out.steps.push_back(fmt::format(
               "{}: rule {} matched: pass, later policies skipped; the namespace profile allows",
-              pc.policy_id, rule.comment));
+              pc.policy_id, which));
           break;
       }
       decided = true;
