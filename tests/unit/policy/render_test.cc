@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/compiler.h"
+#include "policy/iptables.h"
 #include "policy/nftables.h"
 #include "tests/unit/policy/render_fixture.h"
 
@@ -57,6 +58,12 @@ spec:
   after.members = computeMembers(after.program, after.snapshot);
   testing::expectGolden("n1_update.nft", renderNftablesUpdate(before.program, before.members,
                                                               after.program, after.members));
+}
+
+TEST(IptablesRender, RestoreInput) {
+  Rendered r = build();
+  testing::expectGolden("n1.iptables",
+                        renderIptablesRestore(r.program, r.members, common::Family::kV4));
 }
 
 TEST(NftablesRender, UpdateIsEmptyWhenNothingChanged) {
