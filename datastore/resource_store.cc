@@ -53,6 +53,16 @@ bool sameContent(const model::Resource& a, const model::Resource& b) {
 
 }  // namespace
 
+absl::Status ResourceStore::admit(const model::Resource& resource) {
+  // Rules that need other stored objects. IPPools must not overlap (model::checkPoolOverlap).
+  if (resource.api_version != model::kApiGroupVersion || resource.kind != model::IPPool::kKind) {
+    return absl::OkStatus();
+  }
+  CORAL_ASSIGN_OR_RETURN(auto candidate, model::fromResource<model::IPPool>(resource));
+  CORAL_ASSIGN_OR_RETURN(auto pools, list<model::IPPool>());
+  return model::checkPoolOverlap(candidate, pools);
+}
+
 std::string resourceKey(const model::KindInfo& kind, std::string_view ns, std::string_view name) {
   return fmt::format("/coral/v1/{}/{}/{}", kind.storage_name,
                      kind.namespaced && !ns.empty() ? ns : "_", name);
@@ -125,6 +135,7 @@ absl::StatusOr<ResourceList> ResourceStore::list(const model::KindInfo& kind,
 
 absl::StatusOr<model::Resource> ResourceStore::create(model::Resource resource, LeaseId lease) {
   CORAL_RETURN_IF_ERROR(model::normalize(resource));
+  CORAL_RETURN_IF_ERROR(admit(resource));
   const model::KindInfo& kind = *kindOfResource(resource);
   resource.metadata.uid = newUid();
   resource.metadata.creation_timestamp = common::formatRfc3339(clock_.wallNow());
@@ -139,6 +150,7 @@ absl::StatusOr<model::Resource> ResourceStore::create(model::Resource resource, 
 
 absl::StatusOr<model::Resource> ResourceStore::update(model::Resource resource, LeaseId lease) {
   CORAL_RETURN_IF_ERROR(model::normalize(resource));
+  CORAL_RETURN_IF_ERROR(admit(resource));
   const model::KindInfo& kind = *kindOfResource(resource);
   const auto& ns = resource.metadata.namespace_;
   const auto& name = resource.metadata.name;

@@ -114,6 +114,8 @@ class ResourceStore {
   Backend& backend() { return backend_; }
 
  private:
+  // Checks that need other stored resources (IPPools must not overlap).
+  absl::Status admit(const model::Resource& resource);
   absl::StatusOr<model::Resource> decode(const KeyValue& kv) const;
   std::string encode(const model::Resource& resource) const;
 

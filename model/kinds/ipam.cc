@@ -43,6 +43,20 @@ void IPPool::applyDefaults(IPPool& pool) {
   }
 }
 
+absl::Status checkPoolOverlap(const IPPool& candidate, const std::vector<IPPool>& pools) {
+  auto mine = common::Prefix::parse(candidate.spec.cidr);
+  if (!mine.ok()) return absl::OkStatus();  // validation reports a bad CIDR
+  for (const auto& other : pools) {
+    if (other.metadata.name == candidate.metadata.name) continue;
+    auto theirs = common::Prefix::parse(other.spec.cidr);
+    if (!theirs.ok() || !mine->overlaps(*theirs)) continue;
+    return absl::InvalidArgumentError(fmt::format(
+        "IPPool \"{}\": spec.cidr {} overlaps IPPool \"{}\" ({}): pools must not share addresses",
+        candidate.metadata.name, mine->toString(), other.metadata.name, theirs->toString()));
+  }
+  return absl::OkStatus();
+}
+
 void IPAMConfiguration::applyDefaults(IPAMConfiguration& config) {
   if (!config.spec.auto_allocate_blocks) config.spec.auto_allocate_blocks = true;
 }

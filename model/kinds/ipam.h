@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "model/meta.h"
 
 namespace coral::model {
@@ -41,6 +42,12 @@ struct IPPool {
   static void applyDefaults(IPPool& pool);
   bool operator==(const IPPool&) const = default;
 };
+
+// Pools must not share addresses: a block of one would hold addresses of the other and one
+// address could be handed out twice. `candidate` (about to be written) is checked against
+// the stored `pools`, itself excluded by name. The ResourceStore calls this on every write
+// of an IPPool; IPAM re-checks all pools before it allocates (a racing write can slip by).
+absl::Status checkPoolOverlap(const IPPool& candidate, const std::vector<IPPool>& pools);
 
 struct IPAMConfigurationSpec {
   bool strict_affinity = false;              // never borrow from other nodes' blocks

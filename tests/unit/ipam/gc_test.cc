@@ -1,0 +1,206 @@
+// IPAM check and garbage collection with a fake clock: leaks wait out their grace period
+// and are re-checked right before release; live pods are never touched; orphaned blocks,
+// dangling affinities, stale handles and out-of-pool allocations are reported.
+#include <gtest/gtest.h>
+
+#include "ipam/block.h"
+#include "ipam/check.h"
+#include "ipam/gc.h"
+#include "tests/unit/ipam/ipam_test_util.h"
+
+namespace coral::ipam::testing {
+namespace {
+
+class GcTest : public IpamTest {
+ protected:
+  CheckReport check() {
+    auto snap = readSnapshot(*store_);
+    EXPECT_TRUE(snap.ok()) << snap.status();
+    return analyze(*snap);
+  }
+  GcOptions options{.leak_grace = std::chrono::seconds(60),
+                    .block_grace = std::chrono::seconds(60)};
+};
+
+TEST_F(GcTest, ACleanStoreChecksClean) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  addPod("default", "web");
+  ASSERT_TRUE(assign("n1", "h", true, false, "web").ok());
+  auto r = check();
+  EXPECT_TRUE(r.clean()) << formatReport(r);
+  EXPECT_EQ(r.allocations, 1);
+}
+
+TEST_F(GcTest, LeaksAreReleasedOnlyAfterTheGracePeriod) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  addPod("default", "live");
+  addPod("default", "dead");
+  ASSERT_TRUE(assign("n1", "live", true, false, "live").ok());
+  ASSERT_TRUE(assign("n1", "dead", true, false, "dead").ok());
+  deletePod("default", "dead");
+  auto report = check();
+  ASSERT_EQ(report.leaks.size(), 1u);
+  EXPECT_EQ(report.leaks[0].ip, "10.0.0.1");
+  EXPECT_EQ(report.leaks[0].handle, "dead");
+  EXPECT_EQ(report.leaks[0].pod, "dead");
+
+  GarbageCollector gc(*ipam_, clock_, options);
+  auto r1 = gc.runOnce();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_TRUE(r1->released.empty());
+  EXPECT_EQ(r1->waiting, 1u);
+  clock_.advance(std::chrono::seconds(59));
+  EXPECT_TRUE(gc.runOnce()->released.empty());
+  clock_.advance(std::chrono::seconds(1));
+  auto r3 = gc.runOnce();
+  ASSERT_EQ(r3->released.size(), 1u);
+  EXPECT_EQ(r3->released[0].ip, "10.0.0.1");
+  EXPECT_TRUE(ipam_->addressesOf("dead")->empty());
+  EXPECT_EQ(ipam_->addressesOf("live")->size(), 1u);
+  EXPECT_TRUE(check().clean()) << formatReport(check());
+}
+
+TEST_F(GcTest, TheRecheckSparesAPodThatAppearsRightBeforeRelease) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  ASSERT_TRUE(assign("n1", "h", true, false, "slow").ok());  // its endpoint is not written yet
+  // The endpoint is written after the collector's scan, right before its release.
+  options.before_recheck = [this](const AllocationRef& ref) {
+    model::WorkloadEndpoint wep;
+    wep.metadata.name = "n1-slow-eth0";
+    wep.metadata.namespace_ = ref.ns;
+    wep.spec.node = "n1";
+    wep.spec.pod = ref.pod;
+    wep.spec.interface_name = "cor0123456789a";
+    ASSERT_TRUE(store_->create(wep).ok());
+  };
+  GarbageCollector gc(*ipam_, clock_, options);
+  ASSERT_EQ(gc.runOnce()->waiting, 1u);
+  clock_.advance(std::chrono::seconds(61));
+  auto r = gc.runOnce();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->released.empty());
+  ASSERT_EQ(r->spared.size(), 1u);
+  EXPECT_EQ(r->spared[0].pod, "slow");
+  EXPECT_EQ(ipam_->addressesOf("h")->size(), 1u);
+}
+
+TEST_F(GcTest, ACandidateThatRecoversRestartsItsGracePeriod) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  addPod("default", "flaky");
+  ASSERT_TRUE(assign("n1", "h", true, false, "flaky").ok());
+  deletePod("default", "flaky");
+  GarbageCollector gc(*ipam_, clock_, options);
+  ASSERT_TRUE(gc.runOnce().ok());  // candidate
+  addPod("default", "flaky");
+  clock_.advance(std::chrono::seconds(30));
+  ASSERT_TRUE(gc.runOnce().ok());  // alive: no longer a candidate
+  deletePod("default", "flaky");
+  clock_.advance(std::chrono::seconds(40));
+  auto r = gc.runOnce();  // candidate again, from now
+  EXPECT_TRUE(r->released.empty());
+  clock_.advance(std::chrono::seconds(60));
+  EXPECT_EQ(gc.runOnce()->released.size(), 1u);
+}
+
+TEST_F(GcTest, ReleaseOfALeakDoesNotTakeAnAddressReusedInTheMeantime) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  ASSERT_TRUE(assign("n1", "old", true, false, "gone").ok());
+  auto snap = readSnapshot(*store_);
+  auto report = analyze(*snap);
+  ASSERT_EQ(report.leaks.size(), 1u);
+  // The address is released by its owner and handed to a live pod before the release.
+  ASSERT_TRUE(ipam_->releaseHandle("old").ok());
+  addPod("default", "new");
+  ASSERT_TRUE(assign("n1", "new", true, false, "new").ok());
+  EXPECT_EQ(ipam_->addressesOf("new")->at(0).address.toString(), report.leaks[0].ip);
+  // A release from the stale report (what `coralctl ipam release --from-report` does).
+  EXPECT_FALSE(*ipam_->releaseAddress(ip(report.leaks[0].ip), report.leaks[0].handle));
+  EXPECT_EQ(ipam_->addressesOf("new")->size(), 1u);
+}
+
+TEST_F(GcTest, OrphanedBlocksOfADeletedNodeAreReportedAndReleased) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  addNode("gone");
+  addPod("default", "a");
+  ASSERT_TRUE(assign("gone", "a", true, false, "a").ok());
+  ASSERT_TRUE(store_->remove(model::kindOf<model::Node>(), "", "gone").ok());
+  auto r = check();
+  ASSERT_EQ(r.orphaned_blocks.size(), 1u);
+  EXPECT_EQ(r.orphaned_blocks[0].node, "gone");
+  EXPECT_TRUE(r.leaks.empty());  // the pod still exists
+  GarbageCollector gc(*ipam_, clock_, options);
+  ASSERT_TRUE(gc.runOnce().ok());
+  clock_.advance(std::chrono::seconds(60));
+  auto round = gc.runOnce();
+  ASSERT_TRUE(round.ok()) << round.status();
+  EXPECT_EQ(round->released_nodes, std::vector<std::string>{"gone"});
+  EXPECT_TRUE(store_->list<model::BlockAffinity>()->empty());
+  EXPECT_EQ(ipam_->addressesOf("a")->size(), 1u);  // the live pod keeps its address
+}
+
+TEST_F(GcTest, InterruptedWritesAreReportedAndRepaired) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  // Crash after the pending affinity (claim step 1).
+  model::BlockAffinity pending;
+  pending.metadata.name = affinityName("n1", prefix("10.0.0.8/30"));
+  pending.spec = {.node = "n1", .cidr = "10.0.0.8/30", .state = "pending"};
+  ASSERT_TRUE(store_->create(pending).ok());
+  // Crash after the handle count (allocation step 1).
+  model::IPAMHandle stale;
+  stale.metadata.name = "stale";
+  stale.spec.handle_id = "stale";
+  stale.spec.blocks["10.0.0.0/30"] = 1;
+  ASSERT_TRUE(store_->create(stale).ok());
+  auto r = check();
+  ASSERT_EQ(r.dangling_affinities.size(), 1u);
+  EXPECT_EQ(r.dangling_affinities[0].block, "10.0.0.8/30");
+  EXPECT_EQ(r.stale_handles, std::vector<std::string>{"stale"});
+  EXPECT_TRUE(r.leaks.empty());
+  EXPECT_TRUE(r.duplicates.empty());
+  GarbageCollector gc(*ipam_, clock_, options);
+  ASSERT_TRUE(gc.runOnce().ok());
+  clock_.advance(std::chrono::seconds(60));
+  auto round = gc.runOnce();
+  ASSERT_TRUE(round.ok()) << round.status();
+  EXPECT_EQ(round->removed_affinities.size(), 1u);
+  EXPECT_EQ(round->repaired_handles, std::vector<std::string>{"stale"});
+  EXPECT_TRUE(check().clean()) << formatReport(check());
+}
+
+TEST_F(GcTest, OutOfPoolAndDuplicateAllocationsAreReported) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  addPod("default", "a");
+  ASSERT_TRUE(assign("n1", "a", true, false, "a").ok());
+  // A block outside every pool that overlaps nothing, and one overlapping 10.0.0.0/30.
+  for (auto [name, cidr] :
+       {std::pair{"10-9-0-0-30", "10.9.0.0/30"}, std::pair{"10-0-0-0-29", "10.0.0.0/29"}}) {
+    model::IPAMBlock b;
+    b.metadata.name = name;
+    b.spec.cidr = cidr;
+    b.spec.affinity = "host:n1";
+    b.spec.allocations.push_back({.ordinal = 0, .handle_id = "a", .attributes = {}});
+    ASSERT_TRUE(store_->create(b).ok());
+  }
+  auto r = check();
+  ASSERT_EQ(r.out_of_pool.size(), 1u);
+  EXPECT_EQ(r.out_of_pool[0].ip, "10.9.0.0");
+  ASSERT_EQ(r.duplicates.size(), 2u);
+  EXPECT_EQ(r.duplicates[0].ip, "10.0.0.0");
+  auto json = reportToJson(r);
+  auto back = reportFromJson(model::Json::parse(json.dump()));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->out_of_pool, r.out_of_pool);
+  EXPECT_EQ(back->leaks, r.leaks);
+  EXPECT_FALSE(reportFromJson(model::Json::parse("{\"kind\":\"x\"}")).ok());
+}
+
+}  // namespace
+}  // namespace coral::ipam::testing
