@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "common/strings.h"
+#include "ctl/ipam_cmd.h"
 #include "ctl/resources.h"
 #include "datastore/backend.h"
 #include "datastore/resource_store.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   del->add_flag("--ignore-not-found", del_opts.ignore_not_found, "Succeed when already gone");
 
   auto* version = app.add_subcommand("version", "Print the version");
+  ctl::IpamCommands ipam_cmds(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -70,5 +72,6 @@ int main(int argc, char** argv) {
   if (apply->parsed()) return ctl::runApply(store, apply_files, std::cout, std::cerr);
   if (get->parsed()) return ctl::runGet(store, get_opts, std::cout, std::cerr);
   if (del->parsed()) return ctl::runDelete(store, del_opts, std::cout, std::cerr);
+  if (ipam_cmds.parsed()) return ipam_cmds.run(store, std::cout, std::cerr);
   return 1;
 }

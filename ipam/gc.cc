@@ -18,8 +18,7 @@ bool GarbageCollector::ripe(const std::string& key, std::chrono::seconds grace) 
   return now - since >= grace && it != first_seen_.end();
 }
 
-absl::StatusOr<bool> GarbageCollector::stillLeaked(const AllocationRef& ref) {
-  auto& store = ipam_.store();
+absl::StatusOr<bool> stillLeaked(datastore::ResourceStore& store, const AllocationRef& ref) {
   auto ip = common::IpAddress::parse(ref.ip);
   auto cidr = common::Prefix::parse(ref.block);
   if (!ip.ok() || !cidr.ok()) return false;
@@ -122,7 +121,7 @@ absl::StatusOr<GcRound> GarbageCollector::runOnce() {
       continue;
     }
     if (options_.before_recheck) options_.before_recheck(leak);
-    CORAL_ASSIGN_OR_RETURN(bool leaked, stillLeaked(leak));
+    CORAL_ASSIGN_OR_RETURN(bool leaked, stillLeaked(ipam_.store(), leak));
     if (!leaked) {
       round.spared.push_back(leak);
       continue;

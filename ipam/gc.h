@@ -43,6 +43,10 @@ struct GcRound {
   size_t waiting = 0;                 // candidates still inside their grace period
 };
 
+// Fresh reads: is this allocation still held by its handle, and is its workload still gone?
+// False when the address was released or re-used meanwhile, or its workload exists.
+absl::StatusOr<bool> stillLeaked(datastore::ResourceStore& store, const AllocationRef& ref);
+
 class GarbageCollector {
  public:
   GarbageCollector(Ipam& ipam, const common::Clock& clock, GcOptions options = {})
@@ -53,8 +57,6 @@ class GarbageCollector {
  private:
   // True when `key` has been a candidate for at least `grace`; records it otherwise.
   bool ripe(const std::string& key, std::chrono::seconds grace);
-  // Fresh reads: is this allocation still held by its handle, and is its workload gone?
-  absl::StatusOr<bool> stillLeaked(const AllocationRef& ref);
   absl::StatusOr<bool> removeDanglingAffinity(const BlockRef& ref);
   absl::StatusOr<bool> repairHandle(const std::string& handle_id);
 
