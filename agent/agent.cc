@@ -1,0 +1,255 @@
+#include "agent/agent.h"
+
+#include <fmt/format.h>
+
+#include "agent/cni_handler.h"
+#include "agent/dataplane/netlink.h"
+#include "agent/grpc_services.h"
+#include "agent/http_server.h"
+#include "agent/routes/route_reconciler.h"
+#include "agent/sync/resource_cache.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "common/strings.h"
+#include "coral/api/v1/status.pb.h"
+#include "datastore/backend.h"
+#include "datastore/resource_store.h"
+#include "ipam/ipam.h"
+
+namespace coral::agent {
+
+struct Agent::Impl {
+  datastore::BackendPtr backend;
+  std::unique_ptr<datastore::ResourceStore> store;
+  std::unique_ptr<ipam::Ipam> ipam;
+  std::unique_ptr<Netlink> netlink;  // owned by the reconcile thread after start
+  Underlay underlay;
+  std::unique_ptr<ResourceCache> blocks, nodes, endpoints;
+  std::unique_ptr<CniHandler> cni;
+  std::unique_ptr<GrpcServer> grpc;
+  std::unique_ptr<HttpServer> http;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::mutex routes_mu;
+  DesiredRoutes last_routes;
+};
+
+Agent::Agent(AgentConfig config) : config_(std::move(config)), impl_(std::make_unique<Impl>()) {
+  metrics_.describe("coral_endpoints", "gauge", "Workload endpoints on this node");
+  metrics_.describe("coral_routes_programmed", "gauge", "Routes Coral owns in the kernel");
+  metrics_.describe("coral_route_reconcile_seconds", "gauge",
+                    "Duration of the last route reconcile");
+  metrics_.describe("coral_route_reconciles_total", "counter", "Route reconciles run");
+  metrics_.describe("coral_errors_total", "counter", "Errors by component");
+  metrics_.describe("coral_datastore_watch_lag_seconds", "gauge",
+                    "Seconds since the datastore last answered a watch, per kind");
+  metrics_.describe("coral_bgp_sessions", "gauge", "BGP sessions by state");
+  metrics_.describe("coral_ready", "gauge",
+                    "1 when the datastore is synced and the dataplane programmed");
+}
+
+Agent::~Agent() { stop(); }
+
+bool Agent::ready() const {
+  return programmed_.load() && impl_->blocks && impl_->blocks->synced() && impl_->nodes->synced() &&
+         impl_->endpoints->synced();
+}
+
+void Agent::requestReconcile() {
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+  }
+  cv_.notify_one();
+}
+
+absl::Status Agent::start() {
+  log::setGlobalField("node", config_.node_name);
+  log::info("corald starting", {{"datastore", config_.datastore}, {"socket", config_.cni_socket}});
+  CORAL_ASSIGN_OR_RETURN(impl_->backend, datastore::openBackend(config_.datastore));
+  impl_->store = std::make_unique<datastore::ResourceStore>(*impl_->backend);
+  impl_->ipam = std::make_unique<ipam::Ipam>(*impl_->store);
+  CORAL_ASSIGN_OR_RETURN(impl_->netlink, Netlink::open());
+
+  // Forwarding: a node routes for its pods.
+  CORAL_RETURN_IF_ERROR(writeSysctl("net/ipv4/ip_forward", "1"));
+  (void)writeSysctl("net/ipv6/conf/all/forwarding", "1");
+
+  // Register this node with its underlay addresses, keeping whatever else is in it.
+  CORAL_ASSIGN_OR_RETURN(impl_->underlay, detectUnderlay(*impl_->netlink, config_));
+  if (config_.mtu == 0) config_.mtu = static_cast<int>(impl_->underlay.mtu);
+  if (config_.underlay_interface.empty()) config_.underlay_interface = impl_->underlay.interface;
+  for (int attempt = 0;; ++attempt) {
+    model::Node node;
+    auto existing = impl_->store->get<model::Node>(config_.node_name);
+    if (existing.ok()) {
+      node = *existing;
+    } else if (!datastore::isNotFound(existing.status())) {
+      return annotate(existing.status(), "reading this node's Node resource");
+    }
+    node.metadata.name = config_.node_name;
+    node.spec.ipv4_address = impl_->underlay.ipv4 ? impl_->underlay.ipv4->toString() : "";
+    node.spec.ipv6_address = impl_->underlay.ipv6 ? impl_->underlay.ipv6->toString() : "";
+    node.spec.addresses.clear();
+    for (const auto& a : {impl_->underlay.ipv4, impl_->underlay.ipv6}) {
+      if (a) node.spec.addresses.push_back({a->ip.toString(), "InternalIP"});
+    }
+    auto written = existing.ok() ? impl_->store->update(node) : impl_->store->create(node);
+    if (written.ok()) break;
+    if (attempt >= 5 || !(datastore::isConflict(written.status()) ||
+                          datastore::isAlreadyExists(written.status()))) {
+      return annotate(written.status(), "registering this node");
+    }
+  }
+  log::info("node registered", {{"underlay", impl_->underlay.interface},
+                                {"ipv4", config_.underlay_interface},
+                                {"mtu", config_.mtu}});
+
+  auto changed = [this] { requestReconcile(); };
+  impl_->blocks =
+      std::make_unique<ResourceCache>(*impl_->store, model::kindOf<model::IPAMBlock>(), changed);
+  impl_->nodes =
+      std::make_unique<ResourceCache>(*impl_->store, model::kindOf<model::Node>(), changed);
+  impl_->endpoints = std::make_unique<ResourceCache>(
+      *impl_->store, model::kindOf<model::WorkloadEndpoint>(), changed);
+  impl_->blocks->start();
+  impl_->nodes->start();
+  impl_->endpoints->start();
+  reconcile_thread_ = std::thread([this] { reconcileLoop(); });
+
+  impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed);
+  impl_->grpc = std::make_unique<GrpcServer>(*impl_->cni, [this] {
+    api::v1::StatusResponse s;
+    s.set_node(config_.node_name);
+    s.set_ready(ready());
+    s.set_version(CORAL_VERSION);
+    s.set_uptime_s(std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now() - impl_->started)
+                       .count());
+    for (const auto& w : impl_->endpoints->typed<model::WorkloadEndpoint>()) {
+      if (w.spec.node != config_.node_name) continue;
+      auto* e = s.add_endpoints();
+      e->set_namespace_(w.metadata.namespace_);
+      e->set_pod(w.spec.pod);
+      e->set_interface_name(w.spec.interface_name);
+      for (const auto& n : w.spec.ip_networks) e->add_addresses(n);
+    }
+    std::lock_guard lock(impl_->routes_mu);
+    for (const auto& [dst, r] : impl_->last_routes) {
+      auto* out = s.add_routes();
+      out->set_prefix(dst.toString());
+      out->set_via(r.gateway ? r.gateway->toString() : "");
+      out->set_device(r.device);
+      out->set_kind(std::string(routeKindName(r.kind)));
+      if (r.kind == RouteKind::kLocalBlock) s.add_blocks(dst.toString());
+    }
+    return s.SerializeAsString();
+  });
+  CORAL_RETURN_IF_ERROR(impl_->grpc->start(config_.cni_socket));
+
+  if (config_.http_port > 0) {
+    impl_->http = std::make_unique<HttpServer>(
+        config_.http_address, config_.http_port, [this](const std::string& path) -> HttpResponse {
+          if (path == "/livez") return {200, "text/plain; charset=utf-8", "ok\n"};
+          if (path == "/readyz") {
+            return ready() ? HttpResponse{200, "text/plain; charset=utf-8", "ready\n"}
+                           : HttpResponse{503, "text/plain; charset=utf-8", "not ready\n"};
+          }
+          if (path == "/metrics") {
+            metrics_.set("coral_ready", ready() ? 1 : 0);
+            for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get()}) {
+              (void)c;
+            }
+            metrics_.set("coral_datastore_watch_lag_seconds{kind=\"IPAMBlock\"}",
+                         impl_->blocks->secondsSinceContact());
+            metrics_.set("coral_datastore_watch_lag_seconds{kind=\"Node\"}",
+                         impl_->nodes->secondsSinceContact());
+            metrics_.set("coral_datastore_watch_lag_seconds{kind=\"WorkloadEndpoint\"}",
+                         impl_->endpoints->secondsSinceContact());
+            return {200, "text/plain; version=0.0.4", metrics_.render()};
+          }
+          return {404, "text/plain; charset=utf-8", "not found\n"};
+        });
+    CORAL_RETURN_IF_ERROR(impl_->http->start());
+  }
+  log::info("corald serving", {{"socket", config_.cni_socket}, {"http_port", config_.http_port}});
+  return absl::OkStatus();
+}
+
+void Agent::stop() {
+  if (stop_.exchange(true)) return;
+  if (impl_->grpc) impl_->grpc->stop();
+  if (impl_->http) impl_->http->stop();
+  cv_.notify_all();
+  if (reconcile_thread_.joinable()) reconcile_thread_.join();
+  for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get()}) {
+    if (c) c->stop();
+  }
+}
+
+absl::Status Agent::reconcileOnce() {
+  RouteInputs in;
+  in.self = config_.node_name;
+  in.blocks = impl_->blocks->typed<model::IPAMBlock>();
+  in.nodes = impl_->nodes->typed<model::Node>();
+  size_t endpoints = 0;
+  for (const auto& w : impl_->endpoints->typed<model::WorkloadEndpoint>()) {
+    if (w.spec.node != config_.node_name) continue;
+    ++endpoints;
+    LocalWorkload lw;
+    lw.host_ifname = w.spec.interface_name;
+    for (const auto& n : w.spec.ip_networks) {
+      if (auto p = common::Prefix::parse(n); p.ok()) lw.addresses.push_back(p->address());
+    }
+    in.workloads.push_back(std::move(lw));
+  }
+  DesiredRoutes desired = computeRoutes(in);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto stats = reconcileRoutes(*impl_->netlink, desired);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!stats.ok()) {
+    metrics_.add("coral_errors_total{component=\"routes\"}");
+    return stats.status();
+  }
+  metrics_.set("coral_endpoints", static_cast<double>(endpoints));
+  metrics_.set("coral_routes_programmed", static_cast<double>(stats->desired - stats->skipped));
+  metrics_.set("coral_route_reconcile_seconds", secs);
+  metrics_.add("coral_route_reconciles_total");
+  if (stats->errors) metrics_.add("coral_errors_total{component=\"routes\"}", stats->errors);
+  if (stats->added || stats->removed) {
+    log::info("routes reconciled", {{"desired", stats->desired},
+                                    {"added", stats->added},
+                                    {"removed", stats->removed},
+                                    {"skipped", stats->skipped}});
+  }
+  std::lock_guard lock(impl_->routes_mu);
+  impl_->last_routes = std::move(desired);
+  return absl::OkStatus();
+}
+
+void Agent::reconcileLoop() {
+  const auto resync = std::chrono::seconds(config_.resync_interval_s);
+  while (!stop_) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, resync, [this] { return dirty_ || stop_.load(); });
+      if (stop_) return;
+      dirty_ = false;
+    }
+    // Reconcile only from a complete view: routes computed from a half-loaded cache
+    // would delete other nodes' routes at start.
+    if (!impl_->blocks->synced() || !impl_->nodes->synced() || !impl_->endpoints->synced()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      requestReconcile();
+      continue;
+    }
+    if (auto s = reconcileOnce(); !s.ok()) {
+      log::error("route reconcile failed", {{"error", errorMessage(s)}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      requestReconcile();
+      continue;
+    }
+    programmed_ = true;
+  }
+}
+
+}  // namespace coral::agent

@@ -1,0 +1,51 @@
+// Which routes this node needs, from what the datastore says (pure, no kernel):
+//  * a blackhole for each block affine to this node (its pods' /32s are more specific);
+//  * a /32 (/128) to each local workload through its host-side veth;
+//  * each other node's block via that node's address (when routes come from the
+//    datastore rather than BGP, nodes must share a subnet);
+//  * each address borrowed from a block by another node, as a /32 via the borrower.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/dataplane/netlink.h"
+#include "common/ip.h"
+#include "model/kinds/ipam.h"
+#include "model/kinds/node.h"
+
+namespace coral::agent {
+
+struct LocalWorkload {
+  std::string host_ifname;
+  std::vector<common::IpAddress> addresses;
+};
+
+struct RouteInputs {
+  std::string self;  // this node's name
+  std::vector<model::IPAMBlock> blocks;
+  std::vector<model::Node> nodes;
+  std::vector<LocalWorkload> workloads;
+};
+
+enum class RouteKind { kLocalBlock, kWorkload, kRemoteBlock, kBorrowed };
+std::string_view routeKindName(RouteKind kind);
+
+struct DesiredRoute {
+  common::Prefix dst;
+  RouteKind kind = RouteKind::kRemoteBlock;
+  std::string device;                        // for workload routes: resolved at apply time
+  std::optional<common::IpAddress> gateway;  // for remote routes
+  bool operator==(const DesiredRoute&) const = default;
+};
+
+using DesiredRoutes = std::map<common::Prefix, DesiredRoute>;
+
+DesiredRoutes computeRoutes(const RouteInputs& inputs);
+
+// "host:<node>" → node name, or empty.
+std::string affinityNode(const std::string& affinity);
+
+}  // namespace coral::agent

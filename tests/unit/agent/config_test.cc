@@ -1,0 +1,55 @@
+#include "agent/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/strings.h"
+
+namespace coral::agent {
+namespace {
+
+std::string writeTemp(const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("corald-config-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(AgentConfigTest, FileThenEnvironment) {
+  const auto path = writeTemp("nodeName: n1\nmtu: 1400\nhttpPort: 9100\nlogFormat: json\n");
+  auto config = loadAgentConfig(path, {{"CORAL_MTU", "1380"}, {"CORAL_DATASTORE", "etcd://x:1"}});
+  std::filesystem::remove(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node_name, "n1");
+  EXPECT_EQ(config->mtu, 1380);
+  EXPECT_EQ(config->http_port, 9100);
+  EXPECT_EQ(config->datastore, "etcd://x:1");
+  EXPECT_EQ(config->log_format, "json");
+  EXPECT_EQ(config->cni_socket, "/var/run/coral/cni.sock");
+}
+
+TEST(AgentConfigTest, ErrorsNameTheField) {
+  const auto path = writeTemp("nodename: n1\nhttpPort: 70000\naddressDetection: guess\n");
+  auto config = loadAgentConfig(path, {});
+  std::filesystem::remove(path);
+  ASSERT_FALSE(config.ok());
+  const std::string msg(errorMessage(config.status()));
+  EXPECT_NE(msg.find("nodename: unknown field"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("httpPort: 70000 is out of range"), std::string::npos) << msg;
+  EXPECT_FALSE(loadAgentConfig("", {{"CORAL_HTTP_PORT", "abc"}}).ok());
+  EXPECT_FALSE(loadAgentConfig("/nonexistent/corald.yaml", {}).ok());
+  auto detection = loadAgentConfig("", {{"CORAL_NODENAME", "n"}});
+  ASSERT_TRUE(detection.ok());
+  EXPECT_EQ(detection->address_detection, "auto");
+}
+
+TEST(AgentConfigTest, DefaultsNodeNameToHostName) {
+  auto config = loadAgentConfig("", {});
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->node_name.empty());
+}
+
+}  // namespace
+}  // namespace coral::agent

@@ -1,0 +1,75 @@
+// The routes a node wants, computed from blocks, nodes and local workloads.
+#include "agent/routes/route_calc.h"
+
+#include <gtest/gtest.h>
+
+namespace coral::agent {
+namespace {
+
+common::Prefix pfx(std::string_view s) { return common::Prefix::parse(s).value(); }
+common::IpAddress ip(std::string_view s) { return common::IpAddress::parse(s).value(); }
+
+model::IPAMBlock block(std::string cidr, std::string owner,
+                       std::vector<std::pair<int, std::string>> allocations = {}) {
+  model::IPAMBlock b;
+  b.metadata.name = cidr;
+  b.spec.cidr = std::move(cidr);
+  if (!owner.empty()) b.spec.affinity = "host:" + owner;
+  for (auto& [ordinal, node] : allocations) {
+    b.spec.allocations.push_back(
+        {.ordinal = ordinal, .handle_id = "h", .attributes = {{"node", node}}});
+  }
+  return b;
+}
+
+model::Node node(std::string name, std::string v4, std::string v6 = "") {
+  model::Node n;
+  n.metadata.name = std::move(name);
+  n.spec.ipv4_address = std::move(v4);
+  n.spec.ipv6_address = std::move(v6);
+  return n;
+}
+
+TEST(RouteCalcTest, BlackholesOwnBlocksAndRoutesOthersViaTheirNode) {
+  RouteInputs in;
+  in.self = "n1";
+  in.nodes = {node("n1", "10.0.0.1/24"), node("n2", "10.0.0.2/24", "fd00::2/64")};
+  in.blocks = {block("10.244.0.0/26", "n1"), block("10.244.0.64/26", "n2"),
+               block("fd00:244::/122", "n2"), block("10.244.0.128/26", "")};
+  in.workloads = {{"cor1", {ip("10.244.0.5"), ip("fd00:244::1:5")}}};
+  auto routes = computeRoutes(in);
+  ASSERT_EQ(routes.size(), 5u);
+  EXPECT_EQ(routes.at(pfx("10.244.0.0/26")).kind, RouteKind::kLocalBlock);
+  EXPECT_EQ(routes.at(pfx("10.244.0.64/26")).gateway, ip("10.0.0.2"));
+  EXPECT_EQ(routes.at(pfx("fd00:244::/122")).gateway, ip("fd00::2"));
+  EXPECT_EQ(routes.at(pfx("10.244.0.5/32")).device, "cor1");
+  EXPECT_EQ(routes.at(pfx("fd00:244::1:5/128")).kind, RouteKind::kWorkload);
+  EXPECT_FALSE(routes.contains(pfx("10.244.0.128/26")));  // unowned block: nobody to route to
+}
+
+TEST(RouteCalcTest, BorrowedAddressesGoToTheBorrower) {
+  RouteInputs in;
+  in.self = "n3";
+  in.nodes = {node("n1", "10.0.0.1/24"), node("n2", "10.0.0.2/24"), node("n3", "10.0.0.3/24")};
+  // n2 borrowed ordinal 7 of n1's block; n3 borrowed ordinal 8 (that one is local to n3).
+  in.blocks = {block("10.244.0.0/26", "n1", {{1, "n1"}, {7, "n2"}, {8, "n3"}})};
+  auto routes = computeRoutes(in);
+  EXPECT_EQ(routes.at(pfx("10.244.0.0/26")).gateway, ip("10.0.0.1"));
+  EXPECT_EQ(routes.at(pfx("10.244.0.7/32")).kind, RouteKind::kBorrowed);
+  EXPECT_EQ(routes.at(pfx("10.244.0.7/32")).gateway, ip("10.0.0.2"));
+  EXPECT_FALSE(routes.contains(pfx("10.244.0.8/32")));  // ours: a workload route covers it
+  EXPECT_FALSE(routes.contains(pfx("10.244.0.1/32")));  // the owner's own allocation
+}
+
+TEST(RouteCalcTest, SkipsNodesWithoutAnAddressAndDeletedBlocks) {
+  RouteInputs in;
+  in.self = "n1";
+  in.nodes = {node("n2", "")};
+  auto deleted = block("10.244.1.0/26", "n1");
+  deleted.spec.deleted = true;
+  in.blocks = {block("10.244.0.64/26", "n2"), block("10.244.0.128/26", "ghost"), deleted};
+  EXPECT_TRUE(computeRoutes(in).empty());
+}
+
+}  // namespace
+}  // namespace coral::agent
