@@ -11,7 +11,7 @@ std::string formatError(const CniError& error, std::string_view cni_version) {
   out["code"] = error.code;
   out["msg"] = error.msg;
   if (!error.details.empty()) out["details"] = error.details;
-  return out.dump();
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace coral::cni

@@ -117,30 +117,38 @@ CniOr<bool> readCoralKeys(const Json& doc, Request& request) {
   if (const auto it = doc.find("socket"); it != doc.end()) {
     if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
         it->get_ref<const std::string&>().front() != '/') {
-      return badConfig("socket must be an absolute path", fmt::format("socket: {}", it->dump()));
+      return badConfig(
+          "socket must be an absolute path",
+          fmt::format("socket: {}",
+                      it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     }
     request.socket_path = it->get<std::string>();
   }
   if (const auto it = doc.find("timeout_ms"); it != doc.end()) {
     if (!it->is_number_unsigned() || it->get<uint64_t>() == 0 ||
         it->get<uint64_t>() > kMaxTimeoutMs) {
-      return badConfig(fmt::format("timeout_ms must be an integer 1..{}", kMaxTimeoutMs),
-                       fmt::format("timeout_ms: {}", it->dump()));
+      return badConfig(
+          fmt::format("timeout_ms must be an integer 1..{}", kMaxTimeoutMs),
+          fmt::format("timeout_ms: {}",
+                      it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     }
     request.timeout_ms = it->get<uint32_t>();
   }
   if (const auto it = doc.find("log_level"); it != doc.end()) {
     if (!it->is_string() || std::find(kLogLevels.begin(), kLogLevels.end(),
                                       it->get_ref<const std::string&>()) == kLogLevels.end()) {
-      return badConfig("log_level must be one of debug, info, warn, error, off",
-                       fmt::format("log_level: {}", it->dump()));
+      return badConfig(
+          "log_level must be one of debug, info, warn, error, off",
+          fmt::format("log_level: {}",
+                      it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     }
     request.log_level = it->get<std::string>();
   }
   if (const auto it = doc.find("mtu"); it != doc.end()) {
     if (!it->is_number_unsigned() || it->get<uint64_t>() > 65535) {
       return badConfig("mtu must be an integer 0..65535 (0: detect)",
-                       fmt::format("mtu: {}", it->dump()));
+                       fmt::format("mtu: {}", it->dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace)));
     }
     request.mtu = it->get<uint32_t>();
   }
@@ -158,7 +166,7 @@ CniOr<std::vector<Attachment>> readValidAttachments(const Json& doc) {
     if (!item.is_object() || id == item.end() || !id->is_string() || ifname == item.end() ||
         !ifname->is_string()) {
       return badConfig("cni.dev/valid-attachments[] must be {\"containerID\", \"ifname\"}",
-                       item.dump());
+                       item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     out.push_back({id->get<std::string>(), ifname->get<std::string>()});
   }
@@ -218,7 +226,8 @@ CniOr<bool> readConfig(std::string_view stdin_text, Request& request) {
   if (!keys.ok()) return keys.error();
 
   if (const auto prev = doc.find("prevResult"); prev != doc.end() && !prev->is_null()) {
-    auto result = parseResult(prev->dump(), request.cni_version);
+    auto result = parseResult(prev->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                              request.cni_version);
     if (!result.ok()) return result.error();
     request.prev_result = std::move(result).value();
   }

@@ -214,7 +214,7 @@ std::string formatResult(const Result& result, std::string_view cni_version) {
   if (!result.dns.search.empty()) dns["search"] = result.dns.search;
   if (!result.dns.options.empty()) dns["options"] = result.dns.options;
   out["dns"] = std::move(dns);
-  return out.dump();
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace coral::cni

@@ -43,7 +43,7 @@ std::string formatVersionInfo(std::string_view cni_version) {
   out["cniVersion"] = std::string(cni_version);
   auto& list = out["supportedVersions"] = nlohmann::ordered_json::array();
   for (std::string_view v : kVersions) list.push_back(std::string(v));
-  return out.dump();
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace coral::cni
