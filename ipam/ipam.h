@@ -46,14 +46,14 @@ struct Assignment {
 };
 
 struct AssignRequest {
-  std::string handle_id;  // handleIdFor(container id, interface)
-  std::string node;
+  std::string handle_id{};  // handleIdFor(container id, interface)
+  std::string node{};
   bool ipv4 = true;
   bool ipv6 = false;
-  std::map<std::string, std::string> attributes;  // namespace, pod, ...; node is added
+  std::map<std::string, std::string> attributes{};  // namespace, pod, ...; node is added
   // Restrict to these pools (by name); empty: every enabled pool that selects the node.
-  std::vector<std::string> ipv4_pools;
-  std::vector<std::string> ipv6_pools;
+  std::vector<std::string> ipv4_pools{};
+  std::vector<std::string> ipv6_pools{};
 };
 
 struct AssignResult {
