@@ -308,6 +308,13 @@ SessionActions Session::poll() {
   return out;
 }
 
+SessionActions Session::reset(const Notification& notification, std::string reason) {
+  SessionActions out;
+  if (state_ == SessionState::kIdle) return out;
+  fail(notification, std::move(reason), out);
+  return out;
+}
+
 std::optional<common::Clock::Steady::time_point> Session::nextDeadline() const {
   std::optional<TimePoint> next;
   for (const Deadline& d : {connect_retry_at_, hold_at_, keepalive_at_, idle_hold_at_}) {

@@ -101,9 +101,14 @@ class Session {
   SessionActions received(uint64_t generation, const MessageDecodeResult& decoded);
   // Fires every timer due at clock.now().
   SessionActions poll();
+  // The host found a reason to reset the session (e.g. a max-prefix limit): sends the
+  // NOTIFICATION, disconnects and, like any error, restarts after the idle hold time.
+  SessionActions reset(const Notification& notification, std::string reason);
 
   SessionState state() const { return state_; }
   uint64_t generation() const { return generation_; }
+  // The newest generation handed out: after accepted(), the incoming connection's.
+  uint64_t lastGeneration() const { return last_generation_; }
   const SessionContext& context() const { return context_; }
   std::optional<common::Clock::Steady::time_point> nextDeadline() const;
   const std::string& lastError() const { return last_error_; }

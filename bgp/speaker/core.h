@@ -1,0 +1,84 @@
+// SpeakerCore: everything the speaker's event-loop thread owns — listeners, peers, the
+// Loc-RIB, the attribute interner, locally originated routes — and the routing between
+// them (import, best path, export). Only ever touched from that thread. Internal to the
+// speaker: includes Asio. Lifecycle and status live in core.cc, routing in routing.cc.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "bgp/rib/loc_rib.h"
+#include "bgp/speaker/config.h"
+#include "bgp/speaker/export.h"
+#include "bgp/speaker/peer.h"
+#include "bgp/speaker/speaker.h"
+#include "bgp/speaker/status.h"
+
+namespace coral::bgp {
+
+class SpeakerCore : public PeerHost {
+ public:
+  SpeakerCore(boost::asio::io_context& io, SpeakerConfig config, BestPathCallback on_best_path);
+  ~SpeakerCore() override;
+
+  absl::Status start();
+  void shutdown(std::string_view message);
+  absl::Status reconfigure(SpeakerConfig config);
+  void originate(const common::Prefix& prefix, PathAttributes attrs);
+  void withdraw(const common::Prefix& prefix);
+  std::vector<PeerStatus> peerStatus() const;
+  std::vector<RouteStatus> routeStatus(const std::optional<common::Prefix>& prefix) const;
+  uint16_t listenPort() const { return listen_port_; }
+
+  // PeerHost.
+  void peerUp(Peer& peer) override;
+  void peerDown(Peer& peer, const std::string& reason, bool graceful) override;
+  void peerUpdate(Peer& peer, const Update& update) override;
+  void peerRefresh(Peer& peer, const RouteRefresh& refresh) override;
+
+ private:
+  // core.cc
+  absl::Status openListeners();
+  void acceptNext(boost::asio::ip::tcp::acceptor& acceptor);
+  void onAccepted(boost::asio::ip::tcp::socket socket);
+  void applyListenerKeys();
+  PeerPtr makePeer(const PeerConfig& config, bool dynamic);
+  void removePeer(const common::IpAddress& address, std::string_view message);
+  bool restarting() const;
+
+  // routing.cc
+  LocalIdentity identity() const;
+  ExportTarget targetOf(const Peer& peer) const;
+  // Runs import policy on one received route and updates the Loc-RIB.
+  void importRoute(Peer& peer, const common::Prefix& prefix, const PathAttributesPtr& attrs,
+                   bool loop, RibChanges& out);
+  // Re-runs import policy over a peer's Adj-RIB-In (soft reconfiguration).
+  void reimport(Peer& peer, RibChanges& out);
+  // Tells the host and every established peer about `changes`, then flushes.
+  void propagate(const RibChanges& changes);
+  void sendFullTable(Peer& peer);
+  void flush(Peer& peer);
+  void sweepStale(Peer& peer, std::optional<common::Family> family);
+  void checkMaxPrefixes(Peer& peer);
+
+  boost::asio::io_context& io_;
+  SpeakerConfig config_;
+  BestPathCallback on_best_path_;
+  LocRib rib_;
+  AttributeInterner interner_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> listeners_;
+  uint16_t listen_port_ = 0;
+  std::map<common::IpAddress, PeerPtr> peers_;
+  uint32_t next_source_id_ = 1;
+  std::unordered_map<common::Prefix, PathAttributesPtr> originated_;
+  std::chrono::steady_clock::time_point started_at_;
+};
+
+}  // namespace coral::bgp
