@@ -242,6 +242,7 @@ absl::StatusOr<std::optional<Assignment>> Ipam::allocateInBlock(const Context& c
       Assignment a{.address = *cidr.addressAt(*ordinal),
                    .block = cidr,
                    .pool = pool.name,
+                   .pool_cidr = pool.cidr,
                    .borrowed = borrow};
       log::debug("address assigned", {{"handle", req.handle_id},
                                       {"address", a.address.toString()},

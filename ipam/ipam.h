@@ -39,9 +39,10 @@ inline constexpr const char* kAttrContainerId = "containerID";
 
 struct Assignment {
   common::IpAddress address;
-  common::Prefix block;   // the block the address lives in
-  std::string pool;       // the IPPool's name
-  bool borrowed = false;  // the block is affine to another node: advertise a /32 (/128)
+  common::Prefix block;        // the block the address lives in
+  std::string pool;            // the IPPool's name
+  common::Prefix pool_cidr{};  // the IPPool's CIDR (its prefix length suits L2 plugins)
+  bool borrowed = false;       // the block is affine to another node: advertise a /32 (/128)
   bool operator==(const Assignment&) const = default;
 };
 

@@ -105,6 +105,7 @@ absl::StatusOr<std::vector<Assignment>> Ipam::addressesOf(std::string_view handl
       out.push_back(Assignment{.address = *cidr->addressAt(a.ordinal),
                                .block = *cidr,
                                .pool = pool ? pool->name : "",
+                               .pool_cidr = pool ? pool->cidr : *cidr,
                                .borrowed = borrowed});
     }
   }
