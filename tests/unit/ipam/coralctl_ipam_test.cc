@@ -1,0 +1,74 @@
+// coralctl ipam show / check / release through the real binary on the file store.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "model/codec.h"
+#include "tests/support/coralctl_cases.h"
+#include "tests/unit/ipam/ipam_test_util.h"
+
+namespace coral::ipam::testing {
+namespace {
+
+class CoralctlIpamTest : public IpamTest {
+ protected:
+  coral::testing::CommandResult run(const std::string& args) {
+    const char* build = std::getenv("CORAL_BUILD_DIR");
+    const std::string coralctl = std::string(build ? build : ".") + "/ctl/coralctl";
+    const std::string out = dir_.path() + "/stdout", err = dir_.path() + "/stderr";
+    const std::string cmd = coral::testing::shellQuote(coralctl) + " --datastore file://" +
+                            dir_.path() + " " + args + " </dev/null >" + out + " 2>" + err;
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, coral::testing::readAll(out),
+            coral::testing::readAll(err)};
+  }
+};
+
+TEST_F(CoralctlIpamTest, ShowCheckAndReleaseFromAReport) {
+  addPool("pods", "10.0.0.0/28", 30);
+  addNode("n1");
+  addPod("default", "live");
+  ASSERT_TRUE(assign("n1", "live", true, false, "live").ok());
+  ASSERT_TRUE(assign("n1", "gone", true, false, "gone").ok());
+
+  auto show = run("ipam show --show-blocks");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("pods   10.0.0.0/28   16      2 (12.5%)   14     1        enabled"),
+            std::string::npos)
+      << show.out;
+  EXPECT_NE(show.out.find("10.0.0.0/30   pods   n1      4      2 (50.0%)   2"), std::string::npos)
+      << show.out;
+
+  auto check = run("ipam check -o json");
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  auto report = model::Json::parse(check.out);
+  ASSERT_EQ(report["leaks"].size(), 1u) << check.out;
+  EXPECT_EQ(report["leaks"][0]["ip"], "10.0.0.1");
+  EXPECT_EQ(report["leaks"][0]["handle"], "gone");
+  std::ofstream(dir_.path() + "/report.json") << check.out;
+
+  auto text = run("ipam check");
+  EXPECT_NE(text.out.find("Leaked allocations (no Pod or WorkloadEndpoint) (1):\n  10.0.0.1  "
+                          "handle=gone block=10.0.0.0/30 pod=default/gone node=n1"),
+            std::string::npos)
+      << text.out;
+
+  auto live = run("ipam release --ip 10.0.0.0");
+  EXPECT_EQ(live.exit_code, 1);
+  EXPECT_EQ(live.err, "error: 10.0.0.0 belongs to a live workload; use --force to release it\n");
+
+  auto release = run("ipam release --from-report " + dir_.path() + "/report.json");
+  ASSERT_EQ(release.exit_code, 0) << release.err;
+  EXPECT_EQ(release.out, "10.0.0.1 released\n");
+  auto again = run("ipam release --from-report " + dir_.path() + "/report.json");
+  EXPECT_EQ(again.out, "10.0.0.1 skipped: no longer leaked (released, re-used or alive)\n");
+  EXPECT_EQ(run("ipam check").out, "1 allocations in 1 blocks\nIPAM is consistent.\n");
+
+  auto bad = run("ipam release --ip nope");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--ip \"nope\""), std::string::npos) << bad.err;
+  EXPECT_EQ(run("ipam release").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace coral::ipam::testing
