@@ -117,33 +117,35 @@ absl::Status Agent::start() {
   reconcile_thread_ = std::thread([this] { reconcileLoop(); });
 
   impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed);
-  impl_->grpc = std::make_unique<GrpcServer>(*impl_->cni, [this] {
-    api::v1::StatusResponse s;
-    s.set_node(config_.node_name);
-    s.set_ready(ready());
-    s.set_version(CORAL_VERSION);
-    s.set_uptime_s(std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now() - impl_->started)
-                       .count());
-    for (const auto& w : impl_->endpoints->typed<model::WorkloadEndpoint>()) {
-      if (w.spec.node != config_.node_name) continue;
-      auto* e = s.add_endpoints();
-      e->set_namespace_(w.metadata.namespace_);
-      e->set_pod(w.spec.pod);
-      e->set_interface_name(w.spec.interface_name);
-      for (const auto& n : w.spec.ip_networks) e->add_addresses(n);
-    }
-    std::lock_guard lock(impl_->routes_mu);
-    for (const auto& [dst, r] : impl_->last_routes) {
-      auto* out = s.add_routes();
-      out->set_prefix(dst.toString());
-      out->set_via(r.gateway ? r.gateway->toString() : "");
-      out->set_device(r.device);
-      out->set_kind(std::string(routeKindName(r.kind)));
-      if (r.kind == RouteKind::kLocalBlock) s.add_blocks(dst.toString());
-    }
-    return s.SerializeAsString();
-  });
+  impl_->grpc = std::make_unique<GrpcServer>(
+      *impl_->cni, [this] { return ready(); },
+      [this] {
+        api::v1::StatusResponse s;
+        s.set_node(config_.node_name);
+        s.set_ready(ready());
+        s.set_version(CORAL_VERSION);
+        s.set_uptime_s(std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - impl_->started)
+                           .count());
+        for (const auto& w : impl_->endpoints->typed<model::WorkloadEndpoint>()) {
+          if (w.spec.node != config_.node_name) continue;
+          auto* e = s.add_endpoints();
+          e->set_namespace_(w.metadata.namespace_);
+          e->set_pod(w.spec.pod);
+          e->set_interface_name(w.spec.interface_name);
+          for (const auto& n : w.spec.ip_networks) e->add_addresses(n);
+        }
+        std::lock_guard lock(impl_->routes_mu);
+        for (const auto& [dst, r] : impl_->last_routes) {
+          auto* out = s.add_routes();
+          out->set_prefix(dst.toString());
+          out->set_via(r.gateway ? r.gateway->toString() : "");
+          out->set_device(r.device);
+          out->set_kind(std::string(routeKindName(r.kind)));
+          if (r.kind == RouteKind::kLocalBlock) s.add_blocks(dst.toString());
+        }
+        return s.SerializeAsString();
+      });
   CORAL_RETURN_IF_ERROR(impl_->grpc->start(config_.cni_socket));
 
   if (config_.http_port > 0) {

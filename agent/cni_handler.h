@@ -24,9 +24,10 @@
 
 namespace coral::agent {
 
-// CNI error codes: the spec's, and Coral's own from 100.
-inline constexpr uint32_t kCniErrInvalidConfig = 4;
-inline constexpr uint32_t kCniErrInvalidEnv = 7;
+// CNI error codes: the spec's (1.0.0 "Error" section), and Coral's own from 100.
+inline constexpr uint32_t kCniErrInvalidEnv = 4;
+inline constexpr uint32_t kCniErrInvalidConfig = 7;
+inline constexpr uint32_t kCniErrNotReady = 50;  // CNI 1.1 STATUS: plugin not available
 inline constexpr uint32_t kCniErrTryAgainLater = 11;
 inline constexpr uint32_t kCniErrNoAddress = 100;
 inline constexpr uint32_t kCniErrDataplane = 101;

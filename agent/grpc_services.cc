@@ -34,7 +34,8 @@ void fillError(const CniFailure& f, api::v1::CniResponse* resp) {
 
 class CniService final : public api::v1::Cni::Service {
  public:
-  explicit CniService(CniHandler& handler) : handler_(handler) {}
+  CniService(CniHandler& handler, std::function<bool()> ready)
+      : handler_(handler), ready_(std::move(ready)) {}
 
   grpc::Status Add(grpc::ServerContext*, const api::v1::CniRequest* req,
                    api::v1::CniResponse* resp) override {
@@ -88,8 +89,27 @@ class CniService final : public api::v1::Cni::Service {
     return grpc::Status::OK;
   }
 
+  // CNI 1.1 STATUS: can ADD be served now?
+  grpc::Status Status(grpc::ServerContext*, const api::v1::CniRequest*,
+                      api::v1::CniResponse* resp) override {
+    if (!ready_()) {
+      fillError(CniFailure{kCniErrNotReady, "corald is not ready",
+                           "the datastore is not synced or the dataplane not yet programmed"},
+                resp);
+    }
+    return grpc::Status::OK;
+  }
+
+  // CNI 1.1 GC: Coral's own garbage collection (IPAM leak GC with a grace period and a
+  // re-check) already reclaims what the runtime forgot; nothing to do per request.
+  grpc::Status Gc(grpc::ServerContext*, const api::v1::CniRequest*,
+                  api::v1::CniResponse*) override {
+    return grpc::Status::OK;
+  }
+
  private:
   CniHandler& handler_;
+  std::function<bool()> ready_;
 };
 
 class StatusService final : public api::v1::Status::Service {
@@ -113,11 +133,12 @@ struct GrpcServer::Impl {
   CniService cni;
   StatusService status;
   std::unique_ptr<grpc::Server> server;
-  Impl(CniHandler& h, StatusProvider p) : cni(h), status(std::move(p)) {}
+  Impl(CniHandler& h, std::function<bool()> ready, StatusProvider p)
+      : cni(h, std::move(ready)), status(std::move(p)) {}
 };
 
-GrpcServer::GrpcServer(CniHandler& handler, StatusProvider status)
-    : impl_(std::make_unique<Impl>(handler, std::move(status))) {}
+GrpcServer::GrpcServer(CniHandler& handler, std::function<bool()> ready, StatusProvider status)
+    : impl_(std::make_unique<Impl>(handler, std::move(ready), std::move(status))) {}
 
 GrpcServer::~GrpcServer() { stop(); }
 

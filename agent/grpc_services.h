@@ -14,7 +14,7 @@ namespace coral::agent {
 class GrpcServer {
  public:
   using StatusProvider = std::function<std::string()>;  // a serialized StatusResponse
-  GrpcServer(CniHandler& handler, StatusProvider status);
+  GrpcServer(CniHandler& handler, std::function<bool()> ready, StatusProvider status);
   ~GrpcServer();
   // Listens on unix:PATH (mode 0660, stale socket files replaced).
   absl::Status start(const std::string& socket_path);

@@ -7,7 +7,9 @@
 #include <iostream>
 
 #include "common/strings.h"
+#include "ctl/bgp_cmd.h"
 #include "ctl/ipam_cmd.h"
+#include "ctl/lab_cmd.h"
 #include "ctl/resources.h"
 #include "datastore/backend.h"
 #include "datastore/resource_store.h"
@@ -54,6 +56,9 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
   ctl::IpamCommands ipam_cmds(app);
+  ctl::BgpOptions bgp_opts;
+  auto* bgp_cmd = ctl::addBgpCommand(app, bgp_opts);
+  ctl::LabCommands lab_cmds(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -62,6 +67,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (lab_cmds.parsed()) return lab_cmds.run(std::cout, std::cerr);
+
+  if (bgp_cmd->parsed()) return ctl::runBgp(bgp_opts, std::cout, std::cerr);
   auto backend = datastore::openBackend(datastore_url);
   if (!backend.ok()) {
     std::cerr << fmt::format("error: datastore {}: {}\n", datastore_url,

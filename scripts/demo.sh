@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The first README command: set up a fresh Debian 12 machine, build, and run the main job.
-# Until the lab lands, the main job is a tour of what exists: resources in the embedded
-# datastore through coralctl.
+# The first README command: set up a fresh Debian 12 machine, build, and run the main job:
+# the two-datacenter lab demo (scripts/lab-demo.sh). Pass --down to remove the lab at the
+# end; scripts/tour.sh is a shorter tour of coralctl that needs no root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
 bash scripts/build.sh
-exec bash scripts/tour.sh
+exec bash scripts/lab-demo.sh "$@"

@@ -1,0 +1,66 @@
+// LabConfig: the topology of a lab, from YAML (`coralctl lab up --config lab.yaml`) or
+// the defaults: two data centers, each a BIRD router (the ToR/border, its own AS) and two
+// nodes running corald; the routers joined by a WAN link (eBGP between the DCs).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/ip.h"
+#include "model/field.h"
+
+namespace coral::lab {
+
+struct DataCenter {
+  std::string name;
+  uint32_t router_as = 0;
+  uint32_t node_as = 0;
+  std::string underlay;  // the DC's node subnet (a bridge in the router), e.g. 10.101.0.0/24
+  std::string pods;      // the DC's IPv4 pod range (an IPPool for its nodes)
+  std::string pods_v6;   // optional IPv6 pod range
+  int nodes = 2;
+
+  template <class V>
+  void describe(V& v) {
+    v("name", name, {.required = true});
+    v("routerAS", router_as, {.required = true, .minimum = 1});
+    v("nodeAS", node_as, {.required = true, .minimum = 1});
+    v("underlay", underlay, {.required = true});
+    v("pods", pods, {.required = true});
+    v("podsV6", pods_v6);
+    v("nodes", nodes, {.minimum = 1, .maximum = 8});
+  }
+  bool operator==(const DataCenter&) const = default;
+};
+
+struct LabConfig {
+  std::string name = "demo";
+  std::string datastore = "file";  // file | etcd
+  // How nodes get routes: "tor" (each node peers with its ToR over eBGP) or
+  // "datastore" (routes from block affinities within a DC; no BGP from nodes).
+  std::string routing = "tor";
+  std::string wan = "172.31.255.0/30";
+  std::string encapsulation = "None";
+  std::vector<DataCenter> dcs;
+
+  template <class V>
+  void describe(V& v) {
+    v("name", name);
+    v("datastore", datastore, {.enum_values = {"file", "etcd"}});
+    v("routing", routing, {.enum_values = {"tor", "datastore"}});
+    v("wan", wan);
+    v("encapsulation", encapsulation, {.enum_values = {"None", "VXLAN", "VXLANCrossSubnet"}});
+    v("dcs", dcs);
+  }
+  void validate(model::Validation& v) const;
+  bool operator==(const LabConfig&) const = default;
+};
+
+LabConfig defaultLabConfig();
+absl::StatusOr<LabConfig> loadLabConfig(const std::string& path);
+
+// Every range the lab would use (underlays, WAN, pods).
+std::vector<common::Prefix> labRanges(const LabConfig& config);
+
+}  // namespace coral::lab

@@ -1,0 +1,50 @@
+// The lab: a multi-node, multi-datacenter Coral cluster on one machine, made of network
+// namespaces (routers running BIRD 2, nodes running corald, pods attached through the
+// real coral-cni), with all its state under one directory.
+#pragma once
+
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ctl/lab/config.h"
+#include "ctl/lab/state.h"
+
+namespace coral::lab {
+
+// Where the binaries are: next to coralctl in the build tree or installed beside it.
+struct Binaries {
+  std::string corald;
+  std::string coral_cni;
+  std::string coralctl;
+};
+absl::StatusOr<Binaries> findBinaries();
+
+// Builds the lab; prints progress (step, seconds) to `out`. On failure the half-built
+// lab stays recorded in its state file: `lab down` removes it.
+absl::Status labUp(const LabConfig& config, std::ostream& out);
+// Removes every namespace, process and file of the lab `name`; works after a crash and
+// without a state file. Returns OK when there was nothing to remove.
+absl::Status labDown(const std::string& name, std::ostream& out);
+
+struct PodSpec {
+  std::string name;
+  std::string pod_namespace = "default";
+  std::string node;
+  std::map<std::string, std::string> labels;
+};
+absl::Status podAdd(const std::string& lab, const PodSpec& spec, std::ostream& out);
+absl::Status podDel(const std::string& lab, const std::string& ns, const std::string& name,
+                    std::ostream& out);
+// Runs a command inside a pod's namespace; returns its exit code.
+int podExec(const std::string& lab, const std::string& ns, const std::string& name,
+            const std::vector<std::string>& command);
+
+// Who reaches whom: a TCP connect to port 80 from every pod to every other pod.
+absl::Status printMatrix(const std::string& lab, int port, std::ostream& out);
+absl::Status printStatus(const std::string& lab, std::ostream& out);
+absl::Status writeGraph(const std::string& lab, const std::string& path);
+
+}  // namespace coral::lab

@@ -1,0 +1,117 @@
+// LabState: everything a lab made, written to <dir>/state.json after every step so that
+// `lab down` can remove a half-built lab or one whose coralctl crashed. `lab down` also
+// works with no state file at all: it finds the lab's namespaces by name prefix and the
+// processes inside them with `ip netns pids`.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ctl/lab/config.h"
+#include "model/field.h"
+
+namespace coral::lab {
+
+struct LabNode {
+  std::string name;  // dc1-n1
+  std::string dc;
+  std::string netns;    // coral-demo-dc1-n1
+  std::string address;  // underlay IPv4
+  std::string address_v6;
+  std::string socket;  // corald's CNI socket
+  int pid = 0;         // corald
+  template <class V>
+  void describe(V& v) {
+    v("name", name);
+    v("dc", dc);
+    v("netns", netns);
+    v("address", address);
+    v("addressV6", address_v6);
+    v("socket", socket);
+    v("pid", pid);
+  }
+  bool operator==(const LabNode&) const = default;
+};
+
+struct LabRouter {
+  std::string name;  // dc1-r
+  std::string dc;
+  std::string netns;
+  std::string address;  // on the DC underlay
+  std::string wan_address;
+  uint32_t as = 0;
+  std::string bird_socket;
+  int pid = 0;  // bird
+  template <class V>
+  void describe(V& v) {
+    v("name", name);
+    v("dc", dc);
+    v("netns", netns);
+    v("address", address);
+    v("wanAddress", wan_address);
+    v("as", as);
+    v("birdSocket", bird_socket);
+    v("pid", pid);
+  }
+  bool operator==(const LabRouter&) const = default;
+};
+
+struct LabPod {
+  std::string name;
+  std::string pod_namespace;
+  std::string node;
+  std::string netns;
+  std::string container_id;
+  std::vector<std::string> addresses;
+  std::map<std::string, std::string> labels;
+  template <class V>
+  void describe(V& v) {
+    v("name", name);
+    v("namespace", pod_namespace);
+    v("node", node);
+    v("netns", netns);
+    v("containerID", container_id);
+    v("addresses", addresses);
+    v("labels", labels);
+  }
+  bool operator==(const LabPod&) const = default;
+};
+
+struct LabState {
+  std::string name;
+  std::string dir;
+  std::string datastore_url;
+  LabConfig config;
+  std::vector<std::string> namespaces;
+  std::vector<LabRouter> routers;
+  std::vector<LabNode> nodes;
+  std::vector<LabPod> pods;
+  bool complete = false;  // lab up finished
+  template <class V>
+  void describe(V& v) {
+    v("name", name);
+    v("dir", dir);
+    v("datastore", datastore_url);
+    v("config", config);
+    v("namespaces", namespaces);
+    v("routers", routers);
+    v("nodes", nodes);
+    v("pods", pods);
+    v("complete", complete);
+  }
+  bool operator==(const LabState&) const = default;
+
+  absl::Status save() const;  // atomically: write temp + rename
+  static absl::StatusOr<LabState> load(const std::string& dir);
+  const LabNode* node(const std::string& name) const;
+  const LabPod* pod(const std::string& ns, const std::string& name) const;
+};
+
+// Default base directory for labs; one directory per lab under it.
+inline constexpr const char* kLabBaseDir = "/var/run/coral-lab";
+std::string labDir(const std::string& name);
+std::string netnsName(const std::string& lab, const std::string& what);
+
+}  // namespace coral::lab

@@ -1,0 +1,80 @@
+#include "ctl/lab_cmd.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "common/labels.h"
+#include "common/strings.h"
+#include "ctl/lab/lab.h"
+#include "ctl/lab/shell.h"
+
+namespace coral::ctl {
+
+LabCommands::LabCommands(CLI::App& app) {
+  lab_ = app.add_subcommand("lab", "A multi-node, two-datacenter Coral cluster on this machine");
+  lab_->require_subcommand(1);
+  lab_->add_option("--name", name_, "Lab name (default demo); several labs can coexist");
+  lab_->add_flag("-v,--verbose", verbose_, "Show every command run");
+
+  up_ = lab_->add_subcommand("up", "Build the lab: BIRD routers, corald nodes, datastore");
+  up_->add_option("--config", config_path_, "Lab topology YAML (default: two DCs, two nodes each)");
+  down_ = lab_->add_subcommand("down", "Remove every namespace, process and file of the lab");
+
+  pod_ = lab_->add_subcommand("pod", "Add or delete pods");
+  pod_->require_subcommand(1);
+  pod_add_ = pod_->add_subcommand("add", "Attach a pod namespace through coral-cni");
+  pod_add_->add_option("name", pod_name_, "Pod name")->required();
+  pod_add_->add_option("--node", pod_node_, "Node, e.g. dc1-n1")->required();
+  pod_add_->add_option("-n,--namespace", pod_ns_, "Namespace (default: default)");
+  pod_add_->add_option("--labels", pod_labels_, "Labels: k=v,k2=v2");
+  pod_del_ = pod_->add_subcommand("del", "Delete a pod (CNI DEL, then its namespace)");
+  pod_del_->add_option("name", pod_name_, "Pod name")->required();
+  pod_del_->add_option("-n,--namespace", pod_ns_, "Namespace (default: default)");
+
+  exec_ = lab_->add_subcommand("exec", "Run a command in a pod: lab exec POD [-n NS] -- CMD...");
+  exec_->add_option("pod", pod_name_, "Pod name")->required();
+  exec_->add_option("-n,--namespace", pod_ns_, "Namespace (default: default)");
+  exec_->add_option("command", exec_args_, "Command")->required();
+
+  status_ = lab_->add_subcommand("status", "Routers, BGP sessions, nodes, pods, routes");
+  matrix_ = lab_->add_subcommand("matrix", "Who reaches whom: TCP connects between all pods");
+  matrix_->add_option("--port", port_, "TCP port (default 80)");
+  graph_ = lab_->add_subcommand("graph", "Draw the topology (Graphviz)");
+  graph_->add_option("-o,--output", graph_out_, "FILE.svg, FILE.png or FILE.dot");
+}
+
+int LabCommands::run(std::ostream& out, std::ostream& err) {
+  lab::setVerbose(verbose_);
+  auto report = [&](const absl::Status& s) {
+    if (s.ok()) return 0;
+    err << "error: " << errorMessage(s) << '\n';
+    return 1;
+  };
+  if (up_->parsed()) {
+    auto config = lab::loadLabConfig(config_path_);
+    if (!config.ok()) return report(config.status());
+    if (lab_->get_option("--name")->count() > 0) config->name = name_;
+    return report(lab::labUp(*config, out));
+  }
+  if (down_->parsed()) return report(lab::labDown(name_, out));
+  if (pod_add_->parsed()) {
+    auto labels = common::parseLabelList(pod_labels_);
+    if (!labels.ok()) return report(labels.status());
+    lab::PodSpec spec{
+        .name = pod_name_, .pod_namespace = pod_ns_, .node = pod_node_, .labels = *labels};
+    return report(lab::podAdd(name_, spec, out));
+  }
+  if (pod_del_->parsed()) return report(lab::podDel(name_, pod_ns_, pod_name_, out));
+  if (exec_->parsed()) return lab::podExec(name_, pod_ns_, pod_name_, exec_args_);
+  if (status_->parsed()) return report(lab::printStatus(name_, out));
+  if (matrix_->parsed()) return report(lab::printMatrix(name_, port_, out));
+  if (graph_->parsed()) {
+    auto s = lab::writeGraph(name_, graph_out_);
+    if (s.ok()) out << "wrote " << graph_out_ << '\n';
+    return report(s);
+  }
+  return 1;
+}
+
+}  // namespace coral::ctl

@@ -1,0 +1,120 @@
+// The lab end to end, through the real coralctl: build it, attach pods through coral-cni,
+// check connectivity, and tear it down — also after a failed `lab up` — leaving nothing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/child_process.h"
+#include "tests/support/corald_process.h"
+#include "tests/support/netns.h"
+
+namespace coral::testing {
+namespace {
+
+class LabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CORAL_REQUIRE_ROOT();
+    name_ = "t" + std::to_string(::getpid() % 100000);
+    ::setenv("CORAL_LAB_DIR", dir_.path().c_str(), 1);
+  }
+  void TearDown() override {
+    if (isRoot()) lab("down");
+  }
+
+  ExecResult lab(const std::string& args) {
+    return shell((buildDir() / "ctl" / "coralctl").string() + " lab --name " + name_ + " " + args);
+  }
+  std::string netnsPrefix() const { return "coral-" + name_ + "-"; }
+  size_t leftoverNamespaces() const {
+    auto list = shell("ip netns list").output;
+    size_t n = 0;
+    for (size_t pos = 0; (pos = list.find(netnsPrefix(), pos)) != std::string::npos; ++pos) ++n;
+    return n;
+  }
+
+  // Processes whose command line mentions the lab's directory (corald, bird).
+  std::string labProcesses() const {
+    std::string found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(entry.path() / "cmdline");
+      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (cmdline.find(dir_.path()) != std::string::npos &&
+          (cmdline.starts_with("bird") || cmdline.find("corald") != std::string::npos)) {
+        found += pid + " ";
+      }
+    }
+    return found;
+  }
+
+  TempDir dir_;
+  std::string name_;
+};
+
+TEST_F(LabTest, UpPodsConnectivityAndDown) {
+  auto up = lab("up");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_NE(up.output.find("is up: 2 routers, 4 nodes"), std::string::npos) << up.output;
+  ASSERT_EQ(lab("pod add a --node dc1-n1 -n shop --labels app=web").exit_code, 0);
+  ASSERT_EQ(lab("pod add b --node dc1-n2 -n shop").exit_code, 0);
+  auto c = lab("pod add c --node dc2-n1");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+
+  // Same DC, across nodes: reachable.
+  auto matrix = lab("matrix");
+  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+  EXPECT_NE(matrix.output.find("shop/a (dc1-n1)      -         ok"), std::string::npos)
+      << matrix.output;
+  auto exec = lab("exec a -n shop -- ip -o addr show dev eth0");
+  EXPECT_EQ(exec.exit_code, 0);
+  EXPECT_NE(exec.output.find("10.244."), std::string::npos) << exec.output;
+
+  auto status = lab("status");
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_NE(status.output.find("wan      Established"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("dc1-n1   dc1   10.101.0.11   ready"), std::string::npos)
+      << status.output;
+
+  const std::string svg = dir_.path() + "/lab.svg";
+  EXPECT_EQ(lab("graph -o " + svg).exit_code, 0);
+  EXPECT_GT(std::filesystem::file_size(svg), 1000u);
+
+  EXPECT_EQ(lab("pod del b -n shop").exit_code, 0);
+  EXPECT_NE(lab("pod del b -n shop").exit_code, 0);
+  EXPECT_NE(lab("up").exit_code, 0) << "a second up of the same lab is refused";
+
+  auto down = lab("down");
+  EXPECT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/" + name_));
+  EXPECT_EQ(labProcesses(), "") << "no lab process survives";
+}
+
+TEST_F(LabTest, DownAfterAFailedUpLeavesNothing) {
+  // Occupy a namespace the lab will want: `lab up` fails half way.
+  ASSERT_EQ(shell("ip netns add " + netnsPrefix() + "dc1-n2").exit_code, 0);
+  auto up = lab("up");
+  EXPECT_NE(up.exit_code, 0);
+  EXPECT_NE(up.output.find("coralctl lab down"), std::string::npos) << up.output;
+  EXPECT_GT(leftoverNamespaces(), 1u);
+  EXPECT_EQ(lab("down").exit_code, 0);
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+  EXPECT_EQ(lab("down").output.find("nothing to remove") != std::string::npos, true);
+}
+
+TEST_F(LabTest, RefusesRangesThatOverlapTheMachine) {
+  // The machine routes its own addresses; a lab pool over the loopback range is refused.
+  const std::string config = dir_.path() + "/lab.yaml";
+  std::ofstream(config) << "dcs:\n- {name: dc1, routerAS: 65001, nodeAS: 64601, underlay: "
+                           "10.101.0.0/24, pods: 127.0.0.0/16}\n";
+  auto up = lab("up --config " + config);
+  EXPECT_NE(up.exit_code, 0);
+  EXPECT_NE(up.output.find("overlaps the machine's route"), std::string::npos) << up.output;
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+}
+
+}  // namespace
+}  // namespace coral::testing
