@@ -1,0 +1,182 @@
+// PolicyDataplane's backend-independent logic and the nftables backend (see
+// policy_dataplane.h).
+#include "agent/policy/policy_dataplane.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <set>
+
+#include "common/log.h"
+#include "policy/compiler.h"
+#include "policy/nftables.h"
+
+namespace coral::agent {
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+class NftPolicyDataplane : public PolicyDataplane {
+ public:
+  NftPolicyDataplane(std::string node, NftApplierPtr nft)
+      : PolicyDataplane(std::move(node)), nft_(std::move(nft)) {}
+
+ protected:
+  absl::Status writeFull(const policy::Program& program, const policy::MemberMap& members,
+                         PolicyApplyStats& stats) override {
+    // "table; delete table; table { ... }": one transaction replaces the whole table.
+    const std::string text = policy::renderNftables(program, members);
+    stats.full = true;
+    return run(text, stats);
+  }
+
+  absl::Status writeDelta(const policy::Program& before, const policy::MemberMap& before_members,
+                          const policy::Program& after, const policy::MemberMap& after_members,
+                          PolicyApplyStats& stats) override {
+    const std::string text =
+        policy::renderNftablesUpdate(before, before_members, after, after_members);
+    if (text.empty()) return absl::OkStatus();
+    return run(text, stats);
+  }
+
+  absl::StatusOr<std::string> kernelDifference(const policy::Program& program,
+                                               const policy::MemberMap& members) override {
+    auto listing = nft_->listTableJson(/*stateless=*/true);
+    if (absl::IsNotFound(listing.status())) {
+      return fmt::format("table inet {} is missing", policy::kNftTable);
+    }
+    if (!listing.ok()) return listing.status();
+    auto got = shapeFromJson(*listing);
+    if (!got.ok()) return got.status();
+    const NftTableShape want = shapeFromRendered(policy::renderNftables(program, members));
+    return describeDifference(want, *got);
+  }
+
+  absl::StatusOr<std::vector<RuleCounter>> readCounters() override {
+    auto listing = nft_->listTableJson(/*stateless=*/false);
+    if (!listing.ok()) return listing.status();
+    return countersFromJson(*listing);
+  }
+
+ private:
+  absl::Status run(const std::string& text, PolicyApplyStats& stats) {
+    const auto start = std::chrono::steady_clock::now();
+    stats.commands_bytes = text.size();
+    absl::Status status = nft_->run(text);
+    stats.write_ms = msSince(start);
+    return status;
+  }
+
+  NftApplierPtr nft_;
+};
+
+}  // namespace
+
+absl::Status PolicyDataplane::apply(const policy::Snapshot& snapshot) {
+  std::lock_guard lock(mu_);
+  return applyLocked(snapshot);
+}
+
+absl::Status PolicyDataplane::ensureEndpoint(const policy::Snapshot& snapshot,
+                                             const policy::Endpoint& endpoint) {
+  std::lock_guard lock(mu_);
+  std::erase_if(pending_, [&](const policy::Endpoint& e) { return e.id() == endpoint.id(); });
+  pending_.push_back(endpoint);
+  return applyLocked(snapshot);
+}
+
+void PolicyDataplane::forgetEndpoint(std::string_view endpoint_id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(pending_, [&](const policy::Endpoint& e) { return e.id() == endpoint_id; });
+}
+
+absl::Status PolicyDataplane::applyLocked(const policy::Snapshot& snapshot) {
+  const auto start = std::chrono::steady_clock::now();
+  // An ensured endpoint is done once the snapshot has it on the same interface (its
+  // WorkloadEndpoint arrived); until then it overrides whatever the snapshot says.
+  std::erase_if(pending_, [&](const policy::Endpoint& e) {
+    const policy::Endpoint* seen = snapshot.findEndpoint(e.id());
+    return seen != nullptr && seen->interface_name == e.interface_name;
+  });
+  std::optional<policy::Snapshot> merged;
+  if (!pending_.empty()) {
+    merged = snapshot;
+    for (const auto& e : pending_) merged->addEndpoint(e);
+  }
+  const policy::Snapshot& source = merged ? *merged : snapshot;
+  policy::Program program = policy::compile(source, node_);
+  policy::MemberMap members = policy::computeMembers(program, source);
+  PolicyApplyStats stats;
+  stats.compile_ms = msSince(start);
+  if (written_ && program == program_ && members == members_) {
+    stats_ = stats;
+    return absl::OkStatus();
+  }
+  absl::Status status = written_ ? writeDelta(program_, members_, program, members, stats)
+                                 : writeFull(program, members, stats);
+  stats_ = stats;
+  program_ = std::move(program);
+  members_ = std::move(members);
+  have_desired_ = true;
+  // After a failure the kernel's state is unknown: the next write replaces everything.
+  written_ = status.ok();
+  return status;
+}
+
+absl::StatusOr<bool> PolicyDataplane::resync() {
+  std::lock_guard lock(mu_);
+  if (!have_desired_) return false;
+  if (written_) {
+    auto difference = kernelDifference(program_, members_);
+    if (!difference.ok()) return difference.status();
+    if (difference->empty()) return false;
+    log::warn("policy resync: the kernel differs, rewriting the whole table",
+              {{"difference", *difference}, {"node", node_}});
+  }
+  PolicyApplyStats stats;
+  absl::Status status = writeFull(program_, members_, stats);
+  stats_ = stats;
+  written_ = status.ok();
+  if (!status.ok()) return status;
+  return true;
+}
+
+absl::StatusOr<std::vector<RuleCounter>> PolicyDataplane::counters(std::string_view endpoint_id) {
+  std::lock_guard lock(mu_);
+  auto all = readCounters();
+  if (!all.ok() || endpoint_id.empty()) return all;
+  const policy::EndpointProgram* ep = program_.findEndpoint(endpoint_id);
+  if (ep == nullptr) {
+    return absl::NotFoundError(
+        fmt::format("endpoint \"{}\" is not programmed on node {}", endpoint_id, node_));
+  }
+  std::set<std::string> chains = {ep->ingress.name, ep->egress.name};
+  chains.insert(ep->ingress.policy_chains.begin(), ep->ingress.policy_chains.end());
+  chains.insert(ep->egress.policy_chains.begin(), ep->egress.policy_chains.end());
+  std::vector<RuleCounter> out;
+  for (auto& c : *all) {
+    if (chains.count(c.chain)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+PolicyApplyStats PolicyDataplane::lastApply() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+policy::Program PolicyDataplane::lastProgram() const {
+  std::lock_guard lock(mu_);
+  return program_;
+}
+
+PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft) {
+  return std::make_unique<NftPolicyDataplane>(std::move(node), std::move(nft));
+}
+
+}  // namespace coral::agent

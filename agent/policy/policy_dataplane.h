@@ -1,0 +1,99 @@
+// PolicyDataplane: keeps this node's policy in the kernel equal to a policy::Snapshot.
+//
+//   apply(snapshot)      compile the node's Program and every set's members and write the
+//                        difference from what was last written, in one transaction: a pod
+//                        appearing anywhere changes set elements only, a policy change
+//                        rewrites only its chains. The first apply (and any after a failed
+//                        one) writes the whole table.
+//   ensureEndpoint(...)  CNI ADD: the new pod's chains (default deny when a policy selects
+//                        it) exist before ADD returns; the endpoint stays programmed until a
+//                        snapshot containing it arrives or forgetEndpoint() is called.
+//   resync()             compare the kernel with what was written and rewrite everything
+//                        when they differ (someone deleted or edited our table). Rewrites
+//                        are one transaction and conntrack entries survive them; every
+//                        endpoint chain accepts established/related first, so established
+//                        connections are never disrupted.
+//   counters(...)        per-rule packet/byte counters (coralctl policy counters, /metrics).
+//
+// Backends: nftables (one `table inet coral`, nothing else touched) and the iptables
+// fallback (CORAL-* chains plus the three jumps into them). Thread-safe: one mutex.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/policy/nft_applier.h"
+#include "agent/policy/nft_table_state.h"
+#include "policy/program.h"
+#include "policy/snapshot.h"
+
+namespace coral::agent {
+
+struct PolicyApplyStats {
+  bool full = false;          // the whole table was written
+  size_t commands_bytes = 0;  // size of the transaction text
+  double compile_ms = 0;      // compile + members
+  double write_ms = 0;        // the kernel transaction
+};
+
+class PolicyDataplane {
+ public:
+  explicit PolicyDataplane(std::string node) : node_(std::move(node)) {}
+  virtual ~PolicyDataplane() = default;
+  PolicyDataplane(const PolicyDataplane&) = delete;
+  PolicyDataplane& operator=(const PolicyDataplane&) = delete;
+
+  absl::Status apply(const policy::Snapshot& snapshot);
+  absl::Status ensureEndpoint(const policy::Snapshot& snapshot, const policy::Endpoint& endpoint);
+  void forgetEndpoint(std::string_view endpoint_id);
+  // True when the kernel differed and was rewritten.
+  absl::StatusOr<bool> resync();
+  // Every rule of ours; with an endpoint id ("ns/pod") only its chains and the policy chains
+  // they jump to.
+  absl::StatusOr<std::vector<RuleCounter>> counters(std::string_view endpoint_id = {});
+
+  const std::string& node() const { return node_; }
+  PolicyApplyStats lastApply() const;
+  // The program last written (empty before the first apply).
+  policy::Program lastProgram() const;
+
+ protected:
+  // Backend hooks, called with mu_ held.
+  virtual absl::Status writeFull(const policy::Program& program, const policy::MemberMap& members,
+                                 PolicyApplyStats& stats) = 0;
+  virtual absl::Status writeDelta(const policy::Program& before,
+                                  const policy::MemberMap& before_members,
+                                  const policy::Program& after,
+                                  const policy::MemberMap& after_members,
+                                  PolicyApplyStats& stats) = 0;
+  // Empty when the kernel holds what (program, members) renders to, else the first
+  // difference.
+  virtual absl::StatusOr<std::string> kernelDifference(const policy::Program& program,
+                                                       const policy::MemberMap& members) = 0;
+  virtual absl::StatusOr<std::vector<RuleCounter>> readCounters() = 0;
+  // The program last computed, for backend hooks (mu_ is held while they run).
+  const policy::Program& programLocked() const { return program_; }
+
+ private:
+  absl::Status applyLocked(const policy::Snapshot& snapshot);
+
+  const std::string node_;
+  mutable std::mutex mu_;
+  bool have_desired_ = false;  // program_/members_ hold a computed state
+  bool written_ = false;       // the kernel holds program_/members_
+  policy::Program program_;
+  policy::MemberMap members_;
+  std::vector<policy::Endpoint> pending_;  // ensured, not yet seen in a snapshot
+  PolicyApplyStats stats_;
+};
+using PolicyDataplanePtr = std::unique_ptr<PolicyDataplane>;
+
+// nftables through `nft` (libnftables in production).
+PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft);
+
+}  // namespace coral::agent
