@@ -8,7 +8,6 @@
 
 #include "common/strings.h"
 #include "ctl/bgp_cmd.h"
-#include "ctl/bgp_cmd.h"
 #include "ctl/ipam_cmd.h"
 #include "ctl/lab_cmd.h"
 #include "ctl/resources.h"
@@ -59,8 +58,6 @@ int main(int argc, char** argv) {
   ctl::IpamCommands ipam_cmds(app);
   ctl::BgpOptions bgp_opts;
   auto* bgp_cmd = ctl::addBgpCommand(app, bgp_opts);
-  ctl::BgpOptions bgp_opts;
-  auto* bgp_cmd = ctl::addBgpCommand(app, bgp_opts);
   ctl::LabCommands lab_cmds(app);
 
   CLI11_PARSE(app, argc, argv);
@@ -72,7 +69,6 @@ int main(int argc, char** argv) {
 
   if (lab_cmds.parsed()) return lab_cmds.run(std::cout, std::cerr);
 
-  if (bgp_cmd->parsed()) return ctl::runBgp(bgp_opts, std::cout, std::cerr);
   if (bgp_cmd->parsed()) return ctl::runBgp(bgp_opts, std::cout, std::cerr);
   auto backend = datastore::openBackend(datastore_url);
   if (!backend.ok()) {
