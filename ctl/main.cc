@@ -10,6 +10,7 @@
 #include "ctl/bgp_cmd.h"
 #include "ctl/ipam_cmd.h"
 #include "ctl/lab_cmd.h"
+#include "ctl/policy_cmd.h"
 #include "ctl/resources.h"
 #include "datastore/backend.h"
 #include "datastore/resource_store.h"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
   ctl::IpamCommands ipam_cmds(app);
+  ctl::PolicyCommands policy_cmds(app);
   ctl::BgpOptions bgp_opts;
   auto* bgp_cmd = ctl::addBgpCommand(app, bgp_opts);
   ctl::LabCommands lab_cmds(app);
@@ -81,5 +83,6 @@ int main(int argc, char** argv) {
   if (get->parsed()) return ctl::runGet(store, get_opts, std::cout, std::cerr);
   if (del->parsed()) return ctl::runDelete(store, del_opts, std::cout, std::cerr);
   if (ipam_cmds.parsed()) return ipam_cmds.run(store, std::cout, std::cerr);
+  if (policy_cmds.parsed()) return policy_cmds.run(store, std::cout, std::cerr);
   return 1;
 }
