@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "agent/bgp_control.h"
 #include "agent/cni_handler.h"
 #include "agent/dataplane/netlink.h"
 #include "agent/grpc_services.h"
 #include "agent/http_server.h"
 #include "agent/routes/route_reconciler.h"
 #include "agent/sync/resource_cache.h"
+#include "bgp/speaker/speaker.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "common/strings.h"
@@ -24,7 +26,9 @@ struct Agent::Impl {
   std::unique_ptr<ipam::Ipam> ipam;
   std::unique_ptr<Netlink> netlink;  // owned by the reconcile thread after start
   Underlay underlay;
-  std::unique_ptr<ResourceCache> blocks, nodes, endpoints;
+  std::unique_ptr<ResourceCache> blocks, nodes, endpoints, bgp_configs, bgp_peers;
+  std::unique_ptr<BgpControl> bgp;
+  bool restarting = false;  // Coral's routes were already in the kernel at start
   std::unique_ptr<CniHandler> cni;
   std::unique_ptr<GrpcServer> grpc;
   std::unique_ptr<HttpServer> http;
@@ -50,8 +54,12 @@ Agent::Agent(AgentConfig config) : config_(std::move(config)), impl_(std::make_u
 Agent::~Agent() { stop(); }
 
 bool Agent::ready() const {
-  return programmed_.load() && impl_->blocks && impl_->blocks->synced() && impl_->nodes->synced() &&
-         impl_->endpoints->synced();
+  if (!programmed_.load() || !impl_->blocks) return false;
+  for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get(),
+                  impl_->bgp_configs.get(), impl_->bgp_peers.get()}) {
+    if (c && !c->synced()) return false;
+  }
+  return true;
 }
 
 void Agent::requestReconcile() {
@@ -114,6 +122,19 @@ absl::Status Agent::start() {
   impl_->blocks->start();
   impl_->nodes->start();
   impl_->endpoints->start();
+  if (config_.bgp == "enabled") {
+    // A corald that finds its own routes in the kernel restarted: tell BGP peers so they
+    // keep our routes (graceful restart) instead of withdrawing them.
+    if (auto existing = impl_->netlink->routes(); existing.ok())
+      impl_->restarting = !existing->empty();
+    impl_->bgp_configs = std::make_unique<ResourceCache>(
+        *impl_->store, model::kindOf<model::BGPConfiguration>(), changed);
+    impl_->bgp_peers =
+        std::make_unique<ResourceCache>(*impl_->store, model::kindOf<model::BGPPeer>(), changed);
+    impl_->bgp_configs->start();
+    impl_->bgp_peers->start();
+    impl_->bgp = std::make_unique<BgpControl>(changed);
+  }
   reconcile_thread_ = std::thread([this] { reconcileLoop(); });
 
   impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed);
@@ -183,7 +204,9 @@ void Agent::stop() {
   if (impl_->http) impl_->http->stop();
   cv_.notify_all();
   if (reconcile_thread_.joinable()) reconcile_thread_.join();
-  for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get()}) {
+  if (impl_->bgp) impl_->bgp->stop();
+  for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get(),
+                  impl_->bgp_configs.get(), impl_->bgp_peers.get()}) {
     if (c) c->stop();
   }
 }
@@ -203,6 +226,39 @@ absl::Status Agent::reconcileOnce() {
       if (auto p = common::Prefix::parse(n); p.ok()) lw.addresses.push_back(p->address());
     }
     in.workloads.push_back(std::move(lw));
+  }
+  if (impl_->bgp) {
+    BgpInputs b;
+    b.self = config_.node_name;
+    b.nodes = in.nodes;
+    b.configs = impl_->bgp_configs->typed<model::BGPConfiguration>();
+    b.peers = impl_->bgp_peers->typed<model::BGPPeer>();
+    b.restarting = impl_->restarting;
+    // Originate this node's blocks, and the addresses its pods borrowed from other blocks.
+    std::vector<common::Prefix> own;
+    for (const auto& block : in.blocks) {
+      if (affinityNode(block.spec.affinity) != config_.node_name || block.spec.deleted) continue;
+      if (auto p = common::Prefix::parse(block.spec.cidr); p.ok()) own.push_back(*p);
+    }
+    b.originate = own;
+    for (const auto& w : in.workloads) {
+      for (const auto& ip : w.addresses) {
+        const bool inside =
+            std::any_of(own.begin(), own.end(), [&](const auto& p) { return p.contains(ip); });
+        if (!inside) b.originate.push_back(common::Prefix::host(ip));
+      }
+    }
+    if (auto s = impl_->bgp->sync(b); !s.ok()) {
+      metrics_.add("coral_errors_total{component=\"bgp\"}");
+      log::warn("BGP configuration", {{"error", errorMessage(s)}});
+    }
+    in.routes_from_bgp = config_.route_source == "bgp";
+    in.learned = impl_->bgp->learnedRoutes();
+    std::map<std::string, int> by_state;
+    for (const auto& p : impl_->bgp->peers()) ++by_state[p.state];
+    for (const char* st : {"Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established"}) {
+      metrics_.set(fmt::format("coral_bgp_sessions{{state=\"{}\"}}", st), by_state[st]);
+    }
   }
   DesiredRoutes desired = computeRoutes(in);
   const auto t0 = std::chrono::steady_clock::now();
@@ -239,7 +295,12 @@ void Agent::reconcileLoop() {
     }
     // Reconcile only from a complete view: routes computed from a half-loaded cache
     // would delete other nodes' routes at start.
-    if (!impl_->blocks->synced() || !impl_->nodes->synced() || !impl_->endpoints->synced()) {
+    bool synced = true;
+    for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get(),
+                    impl_->bgp_configs.get(), impl_->bgp_peers.get()}) {
+      if (c && !c->synced()) synced = false;
+    }
+    if (!synced) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       requestReconcile();
       continue;

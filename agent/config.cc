@@ -25,6 +25,9 @@ void AgentConfig::validate(model::Validation& v) const {
     if (!p.ok()) v.at("addressDetection").error(errorMessage(p.status()));
   }
   if (cni_socket.empty()) v.at("cniSocket").error("must not be empty");
+  if (route_source == "bgp" && bgp == "disabled") {
+    v.at("routeSource").error("\"bgp\" needs bgp: enabled");
+  }
 }
 
 std::map<std::string, std::string> processEnvironment() {

@@ -25,8 +25,11 @@ struct AgentConfig {
   //   interface=REGEX-free name prefix (e.g. interface=ens)
   std::string address_detection = "auto";
   // Where routes to other nodes' blocks come from: "datastore" (block affinities and node
-  // addresses; nodes must share a subnet) or "bgp" (the embedded speaker, when it lands).
+  // addresses; nodes must share a subnet) or "bgp" (best paths of the embedded speaker).
   std::string route_source = "datastore";
+  // The embedded BGP speaker: "enabled" originates this node's blocks to its peers
+  // (BGPPeer resources, the node-to-node mesh); "disabled" runs no BGP at all.
+  std::string bgp = "enabled";
   int resync_interval_s = 30;  // full route reconcile
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
@@ -42,6 +45,7 @@ struct AgentConfig {
     v("underlayInterface", underlay_interface);
     v("addressDetection", address_detection);
     v("routeSource", route_source, {.enum_values = {"datastore", "bgp"}});
+    v("bgp", bgp, {.enum_values = {"enabled", "disabled"}});
     v("resyncIntervalSeconds", resync_interval_s, {.minimum = 1});
     v("logLevel", log_level, {.enum_values = {"debug", "info", "warn", "error"}});
     v("logFormat", log_format, {.enum_values = {"text", "json"}});
@@ -52,7 +56,7 @@ struct AgentConfig {
 
 // Reads `path` (may be empty: defaults only), then applies CORAL_NODENAME, CORAL_DATASTORE,
 // CORAL_CNI_SOCKET, CORAL_HTTP_PORT, CORAL_MTU, CORAL_UNDERLAY_INTERFACE,
-// CORAL_ROUTE_SOURCE, CORAL_LOG_LEVEL from `env`.
+// CORAL_ROUTE_SOURCE, CORAL_BGP, CORAL_LOG_LEVEL from `env`.
 absl::StatusOr<AgentConfig> loadAgentConfig(const std::string& path,
                                             const std::map<std::string, std::string>& env);
 // The process environment as a map.

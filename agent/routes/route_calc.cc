@@ -47,13 +47,15 @@ DesiredRoutes computeRoutes(const RouteInputs& in) {
     if (owner == in.self) {
       out[*cidr] =
           DesiredRoute{.dst = *cidr, .kind = RouteKind::kLocalBlock, .device = {}, .gateway = {}};
-    } else if (!owner.empty()) {
+    } else if (!owner.empty() && !in.routes_from_bgp) {
       if (auto via = nodeAddress(owner, cidr->isV4())) {
         out[*cidr] = DesiredRoute{
             .dst = *cidr, .kind = RouteKind::kRemoteBlock, .device = {}, .gateway = via};
       }
     }
-    // Addresses borrowed from this block by a node other than its owner.
+    // Addresses borrowed from this block by a node other than its owner (BGP carries
+    // them as host routes when routes come from BGP).
+    if (in.routes_from_bgp) continue;
     for (const auto& a : block.spec.allocations) {
       auto attr = a.attributes.find("node");
       if (attr == a.attributes.end() || attr->second == owner || attr->second == in.self) continue;
@@ -64,6 +66,15 @@ DesiredRoutes computeRoutes(const RouteInputs& in) {
         out[host] =
             DesiredRoute{.dst = host, .kind = RouteKind::kBorrowed, .device = {}, .gateway = via};
       }
+    }
+  }
+  if (in.routes_from_bgp) {
+    for (const auto& [dst, via] : in.learned) {
+      if (out.contains(dst)) continue;  // our own block or a local workload wins
+      out[dst] = DesiredRoute{.dst = dst,
+                              .kind = dst.isHost() ? RouteKind::kBorrowed : RouteKind::kRemoteBlock,
+                              .device = {},
+                              .gateway = via};
     }
   }
   for (const auto& w : in.workloads) {

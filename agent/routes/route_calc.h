@@ -1,4 +1,4 @@
-// Which routes this node needs, from what the datastore says (pure, no kernel):
+// Which routes this node needs, from what the datastore and BGP say (pure, no kernel):
 //  * a blackhole for each block affine to this node (its pods' /32s are more specific);
 //  * a /32 (/128) to each local workload through its host-side veth;
 //  * each other node's block via that node's address (when routes come from the
@@ -28,6 +28,10 @@ struct RouteInputs {
   std::vector<model::IPAMBlock> blocks;
   std::vector<model::Node> nodes;
   std::vector<LocalWorkload> workloads;
+  // Where other nodes' blocks come from: the datastore (block affinities and node
+  // addresses) or BGP best paths (`learned`, prefix → next hop).
+  bool routes_from_bgp = false;
+  std::map<common::Prefix, common::IpAddress> learned;
 };
 
 enum class RouteKind { kLocalBlock, kWorkload, kRemoteBlock, kBorrowed };

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/child_process.h"
 #include "tests/support/corald_process.h"
@@ -63,11 +64,17 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   auto c = lab("pod add c --node dc2-n1");
   ASSERT_EQ(c.exit_code, 0) << c.output;
 
-  // Same DC, across nodes: reachable.
-  auto matrix = lab("matrix");
+  // Every pod reaches every other: across nodes in a DC (routes from block affinities) and
+  // across DCs (corald's BGP to its ToR, the ToRs' eBGP over the WAN).
+  ExecResult matrix;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    matrix = lab("matrix");
+    if (matrix.output.find("BLOCKED") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
-  EXPECT_NE(matrix.output.find("shop/a (dc1-n1)      -         ok"), std::string::npos)
-      << matrix.output;
+  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  EXPECT_NE(matrix.output.find("default/c (dc2-n1)"), std::string::npos) << matrix.output;
   auto exec = lab("exec a -n shop -- ip -o addr show dev eth0");
   EXPECT_EQ(exec.exit_code, 0);
   EXPECT_NE(exec.output.find("10.244."), std::string::npos) << exec.output;
@@ -75,6 +82,19 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   auto status = lab("status");
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_NE(status.output.find("wan      Established"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("dc1-r    dc1-n1   Established"), std::string::npos)
+      << status.output;
+  // dc1's router holds exactly dc1's node blocks from the nodes, and dc2's pods as one
+  // aggregate from the other DC.
+  EXPECT_NE(status.output.find("10.244.0.0/26        unicast [dc1_n1"), std::string::npos)
+      << status.output;
+  EXPECT_NE(status.output.find("10.244.0.64/26       unicast [dc1_n2"), std::string::npos)
+      << status.output;
+  EXPECT_NE(status.output.find("10.244.128.0/17      unicast [wan"), std::string::npos)
+      << status.output;
+  EXPECT_EQ(status.output.find("10.244.128.0/26      unicast [wan"), std::string::npos)
+      << "dc2's blocks stay aggregated\n"
+      << status.output;
   EXPECT_NE(status.output.find("dc1-n1   dc1   10.101.0.11   ready"), std::string::npos)
       << status.output;
 

@@ -71,5 +71,23 @@ TEST(RouteCalcTest, SkipsNodesWithoutAnAddressAndDeletedBlocks) {
   EXPECT_TRUE(computeRoutes(in).empty());
 }
 
+TEST(RouteCalcTest, RoutesFromBgpReplaceTheDatastoresRemoteRoutes) {
+  RouteInputs in;
+  in.self = "n1";
+  in.nodes = {node("n1", "10.0.0.1/24"), node("n2", "10.0.0.2/24")};
+  in.blocks = {block("10.244.0.0/26", "n1"), block("10.244.0.64/26", "n2", {{3, "n3"}})};
+  in.workloads = {{"cor1", {ip("10.244.0.5")}}};
+  in.routes_from_bgp = true;
+  in.learned = {{pfx("10.244.1.0/26"), ip("10.1.0.9")},
+                {pfx("10.244.0.0/26"), ip("10.0.0.7")},    // our own block: ours wins
+                {pfx("10.244.0.67/32"), ip("10.0.0.3")}};  // a borrowed address
+  auto routes = computeRoutes(in);
+  EXPECT_EQ(routes.at(pfx("10.244.0.0/26")).kind, RouteKind::kLocalBlock);
+  EXPECT_EQ(routes.at(pfx("10.244.1.0/26")).gateway, ip("10.1.0.9"));
+  EXPECT_EQ(routes.at(pfx("10.244.0.67/32")).kind, RouteKind::kBorrowed);
+  EXPECT_FALSE(routes.contains(pfx("10.244.0.64/26")));  // not from the datastore now
+  EXPECT_EQ(routes.at(pfx("10.244.0.5/32")).kind, RouteKind::kWorkload);
+}
+
 }  // namespace
 }  // namespace coral::agent
