@@ -7,6 +7,8 @@
 #include "agent/dataplane/netlink.h"
 #include "agent/grpc_services.h"
 #include "agent/http_server.h"
+#include "agent/policy/iptables_dataplane.h"
+#include "agent/policy/snapshot_builder.h"
 #include "agent/routes/route_reconciler.h"
 #include "agent/sync/resource_cache.h"
 #include "bgp/speaker/speaker.h"
@@ -17,6 +19,7 @@
 #include "datastore/backend.h"
 #include "datastore/resource_store.h"
 #include "ipam/ipam.h"
+#include "policy/convert.h"
 
 namespace coral::agent {
 
@@ -28,6 +31,13 @@ struct Agent::Impl {
   Underlay underlay;
   std::unique_ptr<ResourceCache> blocks, nodes, endpoints, bgp_configs, bgp_peers;
   std::unique_ptr<BgpControl> bgp;
+  // Policy: the dataplane, the caches only it needs, and the snapshot last applied (the
+  // CNI ADD protects a new pod against it).
+  PolicyDataplanePtr policy;
+  std::unique_ptr<ResourceCache> namespaces, pods, netpols, gnps, knps;
+  std::mutex policy_mu;
+  policy::Snapshot policy_snapshot;
+  std::chrono::steady_clock::time_point last_policy_resync = std::chrono::steady_clock::now();
   bool restarting = false;  // Coral's routes were already in the kernel at start
   std::unique_ptr<CniHandler> cni;
   std::unique_ptr<GrpcServer> grpc;
@@ -55,8 +65,18 @@ Agent::~Agent() { stop(); }
 
 bool Agent::ready() const {
   if (!programmed_.load() || !impl_->blocks) return false;
-  for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get(),
-                  impl_->bgp_configs.get(), impl_->bgp_peers.get()}) {
+  return cachesSynced();
+}
+
+std::vector<ResourceCache*> Agent::caches() const {
+  return {impl_->blocks.get(),      impl_->nodes.get(),     impl_->endpoints.get(),
+          impl_->bgp_configs.get(), impl_->bgp_peers.get(), impl_->namespaces.get(),
+          impl_->pods.get(),        impl_->netpols.get(),   impl_->gnps.get(),
+          impl_->knps.get()};
+}
+
+bool Agent::cachesSynced() const {
+  for (auto* c : caches()) {
     if (c && !c->synced()) return false;
   }
   return true;
@@ -135,9 +155,35 @@ absl::Status Agent::start() {
     impl_->bgp_peers->start();
     impl_->bgp = std::make_unique<BgpControl>(changed);
   }
+  PolicyHooks hooks;
+  if (config_.policy_backend != "disabled") {
+    CORAL_ASSIGN_OR_RETURN(impl_->policy,
+                           makePolicyDataplane(config_.policy_backend, config_.node_name));
+    auto cache = [&](const model::KindInfo& kind) {
+      auto c = std::make_unique<ResourceCache>(*impl_->store, kind, changed);
+      c->start();
+      return c;
+    };
+    impl_->namespaces = cache(model::kindOf<model::Namespace>());
+    impl_->pods = cache(model::kindOf<model::Pod>());
+    impl_->netpols = cache(model::kindOf<model::NetworkPolicy>());
+    impl_->gnps = cache(model::kindOf<model::GlobalNetworkPolicy>());
+    impl_->knps = cache(model::kindOf<model::KubernetesNetworkPolicy>());
+    hooks.protect = [this](const model::WorkloadEndpoint& wep) -> absl::Status {
+      auto endpoint = policy::fromWorkloadEndpoint(wep);
+      if (!endpoint.ok()) return endpoint.status();
+      std::lock_guard lock(impl_->policy_mu);
+      return impl_->policy->ensureEndpoint(impl_->policy_snapshot, *endpoint);
+    };
+    hooks.forget = [this](const model::WorkloadEndpoint& wep) {
+      if (auto endpoint = policy::fromWorkloadEndpoint(wep); endpoint.ok()) {
+        impl_->policy->forgetEndpoint(endpoint->id());
+      }
+    };
+  }
   reconcile_thread_ = std::thread([this] { reconcileLoop(); });
 
-  impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed);
+  impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed, hooks);
   impl_->grpc = std::make_unique<GrpcServer>(
       *impl_->cni, [this] { return ready(); },
       [this] {
@@ -179,6 +225,15 @@ absl::Status Agent::start() {
           }
           if (path == "/metrics") {
             metrics_.set("coral_ready", ready() ? 1 : 0);
+            if (impl_->policy) {
+              uint64_t denied = 0;
+              if (auto counters = impl_->policy->counters(); counters.ok()) {
+                for (const auto& c : *counters) {
+                  if (c.verdict == "drop") denied += c.packets;
+                }
+              }
+              metrics_.set("coral_policy_denied_packets_total", static_cast<double>(denied));
+            }
             for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get()}) {
               (void)c;
             }
@@ -205,8 +260,7 @@ void Agent::stop() {
   cv_.notify_all();
   if (reconcile_thread_.joinable()) reconcile_thread_.join();
   if (impl_->bgp) impl_->bgp->stop();
-  for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get(),
-                  impl_->bgp_configs.get(), impl_->bgp_peers.get()}) {
+  for (auto* c : caches()) {
     if (c) c->stop();
   }
 }
@@ -279,8 +333,41 @@ absl::Status Agent::reconcileOnce() {
                                     {"removed", stats->removed},
                                     {"skipped", stats->skipped}});
   }
-  std::lock_guard lock(impl_->routes_mu);
-  impl_->last_routes = std::move(desired);
+  {
+    std::lock_guard lock(impl_->routes_mu);
+    impl_->last_routes = std::move(desired);
+  }
+  return reconcilePolicy();
+}
+
+absl::Status Agent::reconcilePolicy() {
+  if (!impl_->policy) return absl::OkStatus();
+  std::vector<model::Resource> resources;
+  for (auto* c :
+       {impl_->namespaces.get(), impl_->nodes.get(), impl_->pods.get(), impl_->endpoints.get(),
+        impl_->netpols.get(), impl_->gnps.get(), impl_->knps.get()}) {
+    auto items = c->snapshot();
+    resources.insert(resources.end(), std::make_move_iterator(items.begin()),
+                     std::make_move_iterator(items.end()));
+  }
+  SnapshotBuild build = buildPolicySnapshot(resources);
+  for (const auto& e : build.errors) log::warn("policy input skipped", {{"error", e}});
+  std::lock_guard lock(impl_->policy_mu);
+  if (auto s = impl_->policy->apply(build.snapshot); !s.ok()) {
+    metrics_.add("coral_errors_total{component=\"policy\"}");
+    return annotate(s, "policy");
+  }
+  impl_->policy_snapshot = std::move(build.snapshot);
+  // A periodic full check repairs what another program changed in our table.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - impl_->last_policy_resync > std::chrono::seconds(config_.resync_interval_s)) {
+    impl_->last_policy_resync = now;
+    auto repaired = impl_->policy->resync();
+    if (repaired.ok() && *repaired) {
+      log::warn("policy table drifted and was rewritten");
+      metrics_.add("coral_policy_repairs_total");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -295,12 +382,7 @@ void Agent::reconcileLoop() {
     }
     // Reconcile only from a complete view: routes computed from a half-loaded cache
     // would delete other nodes' routes at start.
-    bool synced = true;
-    for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get(),
-                    impl_->bgp_configs.get(), impl_->bgp_peers.get()}) {
-      if (c && !c->synced()) synced = false;
-    }
-    if (!synced) {
+    if (!cachesSynced()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       requestReconcile();
       continue;

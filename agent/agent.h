@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "agent/config.h"
@@ -17,6 +18,8 @@
 #include "agent/underlay.h"
 
 namespace coral::agent {
+
+class ResourceCache;
 
 class Agent {
  public:
@@ -43,6 +46,9 @@ class Agent {
  private:
   void reconcileLoop();
   absl::Status reconcileOnce();
+  absl::Status reconcilePolicy();
+  std::vector<ResourceCache*> caches() const;
+  bool cachesSynced() const;
 
   AgentConfig config_;
   Metrics metrics_;

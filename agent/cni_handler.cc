@@ -42,11 +42,12 @@ uint32_t podMtu(const AgentConfig& config, Netlink& netlink) {
 }
 
 CniHandler::CniHandler(const AgentConfig& config, datastore::ResourceStore& store, ipam::Ipam& ipam,
-                       std::function<void()> on_endpoints_changed)
+                       std::function<void()> on_endpoints_changed, PolicyHooks policy)
     : config_(config),
       store_(store),
       ipam_(ipam),
-      on_endpoints_changed_(std::move(on_endpoints_changed)) {}
+      on_endpoints_changed_(std::move(on_endpoints_changed)),
+      policy_(std::move(policy)) {}
 
 std::string CniHandler::workloadId(const CniCall& call) {
   if (!call.pod_name.empty()) {
@@ -169,8 +170,17 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
   wep.spec.mac = formatMac(links->pod_mac);
   for (const auto& ip : addresses)
     wep.spec.ip_networks.push_back(common::Prefix::host(ip).toString());
+  // 4. Policy before the pod can send: its chains exist before ADD answers.
+  if (policy_.protect) {
+    if (auto s = policy_.protect(wep); !s.ok()) {
+      undoLinks();
+      undoIpam();
+      return failure(kCniErrDataplane, "cannot program the pod's network policy", s);
+    }
+  }
   auto applied = store_.apply(model::toResource(wep));
   if (!applied.ok()) {
+    if (policy_.forget) policy_.forget(wep);
     undoLinks();
     undoIpam();
     return failure(datastore::isConflict(applied.status()) || absl::IsUnavailable(applied.status())
@@ -219,6 +229,7 @@ std::optional<CniFailure> CniHandler::del(const CniCall& call) {
     if (auto s = unplumbWorkload(**netlink, host_ifname); !s.ok()) {
       return failure(kCniErrDataplane, fmt::format("cannot remove {}", host_ifname), s);
     }
+    if (wep.ok() && policy_.forget) policy_.forget(*wep);
     if (wep.ok()) {
       auto removed = store_.remove(model::kindOf<model::WorkloadEndpoint>(), call.pod_namespace,
                                    wep_name, wep->metadata.resource_version);

@@ -57,10 +57,17 @@ struct CniSuccess {
   std::vector<common::IpAddress> addresses;
 };
 
+// How the policy dataplane joins a pod's path: `protect` makes the new endpoint's chains
+// (default deny when a policy selects it) before ADD answers; `forget` drops them.
+struct PolicyHooks {
+  std::function<absl::Status(const model::WorkloadEndpoint&)> protect;
+  std::function<void(const model::WorkloadEndpoint&)> forget;
+};
+
 class CniHandler {
  public:
   CniHandler(const AgentConfig& config, datastore::ResourceStore& store, ipam::Ipam& ipam,
-             std::function<void()> on_endpoints_changed);
+             std::function<void()> on_endpoints_changed, PolicyHooks policy = {});
 
   std::variant<CniSuccess, CniFailure> add(const CniCall& call);
   std::optional<CniFailure> del(const CniCall& call);
@@ -79,6 +86,7 @@ class CniHandler {
   datastore::ResourceStore& store_;
   ipam::Ipam& ipam_;
   std::function<void()> on_endpoints_changed_;
+  PolicyHooks policy_;
   // ADD/DEL/CHECK for one pod must not interleave; one lock is simple and fast enough.
   std::mutex mu_;
 };

@@ -30,6 +30,9 @@ struct AgentConfig {
   // The embedded BGP speaker: "enabled" originates this node's blocks to its peers
   // (BGPPeer resources, the node-to-node mesh); "disabled" runs no BGP at all.
   std::string bgp = "enabled";
+  // Network policy enforcement: nftables (table inet coral), iptables (CORAL-* chains,
+  // for hosts without nftables) or disabled.
+  std::string policy_backend = "nftables";
   int resync_interval_s = 30;  // full route reconcile
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
@@ -46,6 +49,7 @@ struct AgentConfig {
     v("addressDetection", address_detection);
     v("routeSource", route_source, {.enum_values = {"datastore", "bgp"}});
     v("bgp", bgp, {.enum_values = {"enabled", "disabled"}});
+    v("policyBackend", policy_backend, {.enum_values = {"nftables", "iptables", "disabled"}});
     v("resyncIntervalSeconds", resync_interval_s, {.minimum = 1});
     v("logLevel", log_level, {.enum_values = {"debug", "info", "warn", "error"}});
     v("logFormat", log_format, {.enum_values = {"text", "json"}});
@@ -56,7 +60,7 @@ struct AgentConfig {
 
 // Reads `path` (may be empty: defaults only), then applies CORAL_NODENAME, CORAL_DATASTORE,
 // CORAL_CNI_SOCKET, CORAL_HTTP_PORT, CORAL_MTU, CORAL_UNDERLAY_INTERFACE,
-// CORAL_ROUTE_SOURCE, CORAL_BGP, CORAL_LOG_LEVEL from `env`.
+// CORAL_ROUTE_SOURCE, CORAL_BGP, CORAL_POLICY_BACKEND, CORAL_LOG_LEVEL from `env`.
 absl::StatusOr<AgentConfig> loadAgentConfig(const std::string& path,
                                             const std::map<std::string, std::string>& env);
 // The process environment as a map.

@@ -34,6 +34,20 @@ $ctl lab --name "$name" status
 step "Connectivity matrix (TCP port 80 between every pair of pods)"
 $ctl lab --name "$name" matrix
 
+store="file:///var/run/coral-lab/$name/store"
+[ -n "${CORAL_LAB_DIR:-}" ] && store="file://$CORAL_LAB_DIR/$name/store"
+
+step "Applying a Kubernetes NetworkPolicy: in shop, only web may reach db (on its named port http)"
+cat examples/lab/policy.yaml
+$ctl --datastore "$store" apply -f examples/lab/policy.yaml
+sleep 1
+
+step "The matrix again: db now accepts only web"
+$ctl lab --name "$name" matrix
+
+step "Why is client -> db blocked? policy trace explains it"
+$ctl --datastore "$store" policy trace --from default/client --to shop/db --port 80/tcp
+
 step "The topology"
 graph="/var/run/coral-lab/$name-topology.svg"
 [ -n "${CORAL_LAB_DIR:-}" ] && graph="$CORAL_LAB_DIR/$name-topology.svg"

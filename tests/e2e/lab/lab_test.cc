@@ -75,6 +75,31 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   EXPECT_NE(matrix.output.find("default/c (dc2-n1)"), std::string::npos) << matrix.output;
+  // Policy across nodes and DCs: only app=web may reach app=db in shop.
+  ASSERT_EQ(lab("pod add db --node dc1-n2 -n shop --labels app=db").exit_code, 0);
+  auto applied = shell(
+      (buildDir() / "ctl" / "coralctl").string() + " --datastore file://" + dir_.path() + "/" +
+      name_ + "/store apply -f " +
+      (std::filesystem::path(std::getenv("CORAL_SOURCE_DIR")) / "examples" / "lab" / "policy.yaml")
+          .string());
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  ExecResult with_policy;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    with_policy = lab("matrix");
+    if (with_policy.output.find("BLOCKED") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  // Rows: a (web), b, c, db; columns the same. a -> db allowed; b and c -> db blocked.
+  EXPECT_NE(with_policy.output.find("shop/a (dc1-n1)      -        ok       ok          ok"),
+            std::string::npos)
+      << with_policy.output;
+  EXPECT_NE(with_policy.output.find("shop/b (dc1-n2)      ok       -        ok          BLOCKED"),
+            std::string::npos)
+      << with_policy.output;
+  EXPECT_NE(with_policy.output.find("default/c (dc2-n1)   ok       ok       -           BLOCKED"),
+            std::string::npos)
+      << with_policy.output;
+
   auto exec = lab("exec a -n shop -- ip -o addr show dev eth0");
   EXPECT_EQ(exec.exit_code, 0);
   EXPECT_NE(exec.output.find("10.244."), std::string::npos) << exec.output;
@@ -103,6 +128,7 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   EXPECT_GT(std::filesystem::file_size(svg), 1000u);
 
   EXPECT_EQ(lab("pod del b -n shop").exit_code, 0);
+  EXPECT_EQ(lab("pod del db -n shop").exit_code, 0);
   EXPECT_NE(lab("pod del b -n shop").exit_code, 0);
   EXPECT_NE(lab("up").exit_code, 0) << "a second up of the same lab is refused";
 
