@@ -202,6 +202,19 @@ absl::Status Agent::start() {
           e->set_interface_name(w.spec.interface_name);
           for (const auto& n : w.spec.ip_networks) e->add_addresses(n);
         }
+        if (impl_->bgp) {
+          for (const auto& p : impl_->bgp->peers()) {
+            auto* out = s.add_peers();
+            out->set_address(p.address);
+            out->set_as_number(p.peer_as);
+            out->set_state(p.state);
+            out->set_uptime_s(static_cast<uint64_t>(p.uptime_s));
+            out->set_prefixes_received(p.prefixes_received);
+            out->set_prefixes_accepted(p.prefixes_accepted);
+            out->set_prefixes_advertised(p.prefixes_advertised);
+            out->set_last_error(p.last_error);
+          }
+        }
         std::lock_guard lock(impl_->routes_mu);
         for (const auto& [dst, r] : impl_->last_routes) {
           auto* out = s.add_routes();

@@ -189,7 +189,13 @@ BgpControl::BgpControl(std::function<void()> on_routes_changed)
 
 BgpControl::~BgpControl() { stop(); }
 
-void BgpControl::stop() { speaker_.reset(); }
+void BgpControl::stop() {
+  std::unique_ptr<bgp::Speaker> speaker;
+  {
+    std::lock_guard lock(speaker_mu_);
+    speaker = std::move(speaker_);
+  }
+}
 
 absl::Status BgpControl::sync(const BgpInputs& in) {
   auto wanted = speakerConfigFor(in);
@@ -211,6 +217,7 @@ absl::Status BgpControl::sync(const BgpInputs& in) {
           on_routes_changed_();
         });
     if (!started.ok()) return started.status();
+    std::lock_guard lock(speaker_mu_);
     speaker_ = std::move(*started);
     config_ = std::make_unique<bgp::SpeakerConfig>(**wanted);
     log::info("BGP speaker started", {{"as", config_->local_as}, {"peers", config_->peers.size()}});
@@ -241,6 +248,8 @@ std::map<common::Prefix, common::IpAddress> BgpControl::learnedRoutes() const {
 }
 
 std::vector<bgp::PeerStatus> BgpControl::peers() {
+  // Called from the status service's threads while sync() may be starting the speaker.
+  std::lock_guard lock(speaker_mu_);
   if (!speaker_) return {};
   return speaker_->peers();
 }

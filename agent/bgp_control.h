@@ -54,6 +54,7 @@ class BgpControl {
 
  private:
   std::function<void()> on_routes_changed_;
+  std::mutex speaker_mu_;  // guards the pointer; the Speaker itself is thread-safe
   std::unique_ptr<bgp::Speaker> speaker_;
   std::unique_ptr<bgp::SpeakerConfig> config_;
   std::vector<common::Prefix> originated_;

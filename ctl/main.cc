@@ -10,6 +10,7 @@
 #include "ctl/bgp_cmd.h"
 #include "ctl/ipam_cmd.h"
 #include "ctl/lab_cmd.h"
+#include "ctl/node_cmd.h"
 #include "ctl/policy_cmd.h"
 #include "ctl/resources.h"
 #include "datastore/backend.h"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   ctl::BgpOptions bgp_opts;
   auto* bgp_cmd = ctl::addBgpCommand(app, bgp_opts);
   ctl::LabCommands lab_cmds(app);
+  ctl::NodeCommands node_cmds(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   }
 
   if (lab_cmds.parsed()) return lab_cmds.run(std::cout, std::cerr);
+  if (node_cmds.parsed()) return node_cmds.run(std::cout, std::cerr);
 
   if (bgp_cmd->parsed()) return ctl::runBgp(bgp_opts, std::cout, std::cerr);
   auto backend = datastore::openBackend(datastore_url);

@@ -141,6 +141,21 @@ TEST_F(CoraldTest, PodsConnectOnOneNodeAndAcrossNodesThenDelCleansUp) {
   ASSERT_EQ(wa.spec.ports.size(), 1u);
   EXPECT_EQ(wa.spec.ports[0].name, "http");
 
+  // coralctl node status reads corald's status service; the nodes mesh over iBGP.
+  ExecResult status;
+  for (int i = 0; i < 50; ++i) {
+    status =
+        shell((buildDir() / "ctl" / "coralctl").string() + " node status --socket " + socket("n1"));
+    if (status.output.find("Established") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("node n1: ready"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(strip(a4)), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("local-block"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("Established"), std::string::npos) << "node-to-node mesh\n"
+                                                                  << status.output << n1d_->log();
+
   // CHECK passes, then fails once the pod's address is gone.
   EXPECT_EQ(runCni("CHECK", "cid-a", pods_[0]->path(), "shop", "a", conf("n1")).exit_code, 0);
   pods_[0]->exec("ip addr flush dev eth0");
