@@ -32,6 +32,12 @@ LabCommands::LabCommands(CLI::App& app) {
   pod_del_->add_option("name", pod_name_, "Pod name")->required();
   pod_del_->add_option("-n,--namespace", pod_ns_, "Namespace (default: default)");
 
+  auto* node = lab_->add_subcommand("node", "Lab nodes");
+  node->require_subcommand(1);
+  node_restart_ = node->add_subcommand("restart", "Stop corald on a node and start it again");
+  node_restart_->add_option("name", pod_node_, "Node, e.g. dc1-n1")->required();
+  node_restart_->add_flag("--kill", kill_, "SIGKILL instead of SIGTERM (a crash)");
+
   exec_ = lab_->add_subcommand("exec", "Run a command in a pod: lab exec POD [-n NS] -- CMD...");
   exec_->add_option("pod", pod_name_, "Pod name")->required();
   exec_->add_option("-n,--namespace", pod_ns_, "Namespace (default: default)");
@@ -66,6 +72,7 @@ int LabCommands::run(std::ostream& out, std::ostream& err) {
     return report(lab::podAdd(name_, spec, out));
   }
   if (pod_del_->parsed()) return report(lab::podDel(name_, pod_ns_, pod_name_, out));
+  if (node_restart_->parsed()) return report(lab::nodeRestart(name_, pod_node_, kill_, out));
   if (exec_->parsed()) return lab::podExec(name_, pod_ns_, pod_name_, exec_args_);
   if (status_->parsed()) return report(lab::printStatus(name_, out));
   if (matrix_->parsed()) return report(lab::printMatrix(name_, port_, out));

@@ -26,6 +26,8 @@ class LabCommands {
   CLI::App* pod_add_;
   CLI::App* pod_del_;
   CLI::App* exec_;
+  CLI::App* node_restart_;
+  bool kill_ = false;
   CLI::App* status_;
   CLI::App* matrix_;
   CLI::App* graph_;

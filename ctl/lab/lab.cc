@@ -2,6 +2,7 @@
 #include "ctl/lab/lab.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -178,7 +179,60 @@ bool waitFor(const std::function<bool()>& ready, std::chrono::seconds limit) {
   return false;
 }
 
+// corald for one node: routes to other nodes in the DC from the datastore (they share the
+// bridge), its blocks announced to the ToR by its own BGP speaker.
+absl::StatusOr<int> startCorald(const LabState& state, const LabNode& n,
+                                const std::string& corald) {
+  const std::string env = fmt::format(
+      "env CORAL_NODENAME={} CORAL_DATASTORE={} CORAL_CNI_SOCKET={} CORAL_HTTP_PORT=9099 "
+      "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE=datastore",
+      n.name, state.datastore_url, n.socket);
+  return spawnInNetns(n.netns, env + " " + corald, state.dir + "/logs/" + n.name + ".corald.log");
+}
+
 }  // namespace
+
+bool coraldReady(const LabNode& n) {
+  return run("ip netns exec " + n.netns +
+             " bash -c 'exec 3<>/dev/tcp/127.0.0.1/9099 && printf \"GET /readyz "
+             "HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'")
+             .output.find("200 OK") != std::string::npos;
+}
+
+absl::Status nodeRestart(const std::string& lab, const std::string& node, bool kill,
+                         std::ostream& out) {
+  auto state = LabState::load(labDir(lab));
+  if (!state.ok()) return absl::NotFoundError(fmt::format("lab {} is not up", lab));
+  auto bins = findBinaries();
+  if (!bins.ok()) return bins.status();
+  for (auto& n : state->nodes) {
+    if (n.name != node) continue;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (processMatches(n.pid, "corald")) {
+      if (kill) {
+        ::kill(n.pid, SIGKILL);
+        for (int i = 0; i < 100 && ::kill(n.pid, 0) == 0; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      } else {
+        stopProcess(n.pid);
+      }
+    }
+    auto pid = startCorald(*state, n, bins->corald);
+    if (!pid.ok()) return pid.status();
+    n.pid = *pid;
+    if (auto s = state->save(); !s.ok()) return s;
+    if (!waitFor([&] { return coraldReady(n); }, std::chrono::seconds(30))) {
+      return absl::DeadlineExceededError(fmt::format("corald on {} is not ready after 30 s", node));
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out << fmt::format("corald on {} {} and ready again in {:.1f}s\n", node,
+                       kill ? "killed (SIGKILL)" : "stopped", secs);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(fmt::format("no node {} in lab {}", node, lab));
+}
 
 absl::StatusOr<Binaries> findBinaries() {
   std::error_code ec;
@@ -350,13 +404,7 @@ absl::Status labUp(const LabConfig& config, std::ostream& out) {
 
   for (auto& n : state.nodes) {
     progress.step(fmt::format("corald on {}", n.name));
-    const std::string env = fmt::format(
-        "env CORAL_NODENAME={} CORAL_DATASTORE={} CORAL_CNI_SOCKET={} CORAL_HTTP_PORT=9099 "
-        "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE={}",  // intra-DC routes; BGP to the ToR
-                                                                // when embedded
-        n.name, state.datastore_url, n.socket, "datastore");
-    auto pid = spawnInNetns(n.netns, env + " " + bins->corald,
-                            state.dir + "/logs/" + n.name + ".corald.log");
+    auto pid = startCorald(state, n, bins->corald);
     if (!pid.ok()) return fail(pid.status());
     n.pid = *pid;
     (void)state.save();
@@ -377,14 +425,7 @@ absl::Status labUp(const LabConfig& config, std::ostream& out) {
 
   progress.step("waiting for every corald to be ready");
   for (const auto& n : state.nodes) {
-    const bool ready = waitFor(
-        [&] {
-          return run("ip netns exec " + n.netns +
-                     " bash -c 'exec 3<>/dev/tcp/127.0.0.1/9099 && printf \"GET /readyz "
-                     "HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'")
-                     .output.find("200 OK") != std::string::npos;
-        },
-        std::chrono::seconds(30));
+    const bool ready = waitFor([&] { return coraldReady(n); }, std::chrono::seconds(30));
     if (!ready) {
       return fail(absl::DeadlineExceededError(
           fmt::format("corald on {} is not ready after 30 s; see {}/logs/{}.corald.log", n.name,

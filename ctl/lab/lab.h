@@ -29,6 +29,15 @@ absl::Status labUp(const LabConfig& config, std::ostream& out);
 // without a state file. Returns OK when there was nothing to remove.
 absl::Status labDown(const std::string& name, std::ostream& out);
 
+// corald on the node answers /readyz with 200.
+bool coraldReady(const LabNode& node);
+
+// Stops corald on a node (SIGKILL with `kill`, else SIGTERM) and starts it again; returns
+// when it is ready. Pods keep their connectivity: the kernel state stays, and the ToR
+// keeps the node's routes through BGP graceful restart.
+absl::Status nodeRestart(const std::string& lab, const std::string& node, bool kill,
+                         std::ostream& out);
+
 struct PodSpec {
   std::string name;
   std::string pod_namespace = "default";

@@ -43,13 +43,6 @@ std::vector<BgpSession> birdSessions(const LabRouter& r) {
   return out;
 }
 
-bool coraldReady(const LabNode& n) {
-  return run("ip netns exec " + n.netns +
-             " bash -c 'exec 3<>/dev/tcp/127.0.0.1/9099 && printf \"GET /readyz "
-             "HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'")
-             .output.find("200 OK") != std::string::npos;
-}
-
 std::string peerLabel(std::string name) {
   for (char& c : name) {
     if (c == '_') c = '-';

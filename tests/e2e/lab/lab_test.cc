@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/strings.h"
 #include "tests/support/child_process.h"
 #include "tests/support/corald_process.h"
 #include "tests/support/netns.h"
@@ -75,6 +76,43 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   EXPECT_NE(matrix.output.find("default/c (dc2-n1)"), std::string::npos) << matrix.output;
+  // corald killed under traffic: established flows lose nothing, and the ToR keeps the
+  // node's block through BGP graceful restart while the session is down.
+  {
+    const std::string bird = dir_.path() + "/" + name_ + "/run/dc1-r.bird.ctl";
+    const std::string a_ip =
+        shell("ip netns exec " + netnsPrefix() +
+              "p-shop-a ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
+            .output;
+    const std::string ping_log = dir_.path() + "/ping.log";
+    auto ping = shell("ip netns exec " + netnsPrefix() + "p-default-c ping -i 0.05 -c 120 " +
+                      std::string(trim(a_ip)) + " > " + ping_log + " 2>&1 & echo $!");
+    // The restart runs in the background while the ToR is watched.
+    const std::string restart_log = dir_.path() + "/restart.log";
+    auto restart = shell((buildDir() / "ctl" / "coralctl").string() + " lab --name " + name_ +
+                         " node restart dc1-n1 --kill > " + restart_log + " 2>&1 & echo $!");
+    bool saw_down = false, route_always_there = true;
+    for (int i = 0; i < 150; ++i) {
+      const auto protocols = shell("birdc -s " + bird + " show protocols dc1_n1").output;
+      const bool established = protocols.find("Established") != std::string::npos;
+      saw_down = saw_down || !established;
+      const auto route = shell("birdc -s " + bird + " show route 10.244.0.0/26").output;
+      route_always_there = route_always_there && route.find("10.244.0.0/26") != std::string::npos;
+      if (saw_down && established) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    shell("while kill -0 " + std::string(trim(restart.output)) +
+          " 2>/dev/null; do sleep 0.1; done");
+    EXPECT_NE(shell("cat " + restart_log).output.find("ready again"), std::string::npos)
+        << shell("cat " + restart_log).output;
+    shell("while kill -0 " + std::string(trim(ping.output)) + " 2>/dev/null; do sleep 0.1; done");
+    const std::string ping_out = shell("cat " + ping_log).output;
+    EXPECT_NE(ping_out.find("120 packets transmitted, 120 received"), std::string::npos)
+        << ping_out;
+    EXPECT_TRUE(saw_down) << "the ToR's session to dc1-n1 should have gone down";
+    EXPECT_TRUE(route_always_there) << "the ToR withdrew dc1-n1's block during the restart";
+  }
+
   // Policy across nodes and DCs: only app=web may reach app=db in shop.
   ASSERT_EQ(lab("pod add db --node dc1-n2 -n shop --labels app=db").exit_code, 0);
   auto applied = shell(
