@@ -1,6 +1,7 @@
 // The policy compiler: policies → per-policy chains of ProgramRules with named sets,
 // endpoints → endpoint chains listing the policies that select them.
 #include "policy/compiler.h"
+#include "common/hash.h"
 
 #include <fmt/format.h>
 
@@ -12,15 +13,6 @@ namespace coral::policy {
 namespace {
 
 using common::Family;
-
-uint64_t fnv1a64(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 char familyDigit(Family f) { return f == Family::kV4 ? '4' : '6'; }
 

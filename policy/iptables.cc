@@ -1,5 +1,6 @@
 // iptables-restore renderer (see iptables.h).
 #include "policy/iptables.h"
+#include "common/hash.h"
 
 #include <fmt/format.h>
 
@@ -9,22 +10,14 @@
 #include "policy/nftables.h"
 
 namespace coral::policy {
+
+std::string iptablesChainName(std::string_view kind, std::string_view name) {
+  return fmt::format("CORAL-{}-{:016x}", kind, fnv1a64(name));
+}
+
 namespace {
 
 using common::Family;
-
-uint64_t fnv1a64(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-std::string chainName(std::string_view kind, std::string_view name) {
-  return fmt::format("CORAL-{}-{:016x}", kind, fnv1a64(name));
-}
 
 std::string comment(std::string_view text) {
   std::string out(text.substr(0, 250));
@@ -68,7 +61,8 @@ class Renderer {
     for (const auto& ep : program_.endpoints) {
       for (Direction d : {Direction::kEgress, Direction::kIngress}) {
         const EndpointChain& chain = ep.chain(d);
-        const std::string name = chainName(d == Direction::kIngress ? "WI" : "WE", chain.name);
+        const std::string name =
+            iptablesChainName(d == Direction::kIngress ? "WI" : "WE", chain.name);
         if (!ep.interface_name.empty()) {
           add(d == Direction::kIngress ? "CORAL-TO-WL" : "CORAL-FROM-WL",
               fmt::format("{} {} -j {} {}", d == Direction::kIngress ? "-o" : "-i",
@@ -136,7 +130,7 @@ class Renderer {
 
   void policyChain(const PolicyChain& chain) {
     const std::string name =
-        chainName(chain.direction == Direction::kIngress ? "PI" : "PE", chain.name);
+        iptablesChainName(chain.direction == Direction::kIngress ? "PI" : "PE", chain.name);
     declare(name);
     for (size_t i = 0; i < chain.rules.size(); ++i) {
       const ProgramRule& rule = chain.rules[i];
@@ -173,7 +167,7 @@ class Renderer {
           std::any_of(m.addresses.begin(), m.addresses.end(), [](auto& c) { return c.negate; }) ||
           std::any_of(m.named_ports.begin(), m.named_ports.end(), [](auto& c) { return c.negate; });
       if (negations) {
-        const std::string sub = chainName("R", fmt::format("{}#{}", chain.name, i));
+        const std::string sub = iptablesChainName("R", fmt::format("{}#{}", chain.name, i));
         declare(sub);
         for (const auto& c : m.addresses) {
           if (!c.negate) continue;
@@ -223,8 +217,8 @@ class Renderer {
       auto it = program_.policy_chains.find(chain.policy_chains[i]);
       if (it == program_.policy_chains.end()) continue;
       add(name, fmt::format("-j {} {}",
-                            chainName(chain.direction == Direction::kIngress ? "PI" : "PE",
-                                      chain.policy_chains[i]),
+                            iptablesChainName(chain.direction == Direction::kIngress ? "PI" : "PE",
+                                              chain.policy_chains[i]),
                             comment(who + ": policy " + chain.policy_ids[i])));
       add(name, fmt::format("-m mark ! --mark 0x0/0x{:x} -j RETURN {}", kAcceptMark | kPassMark,
                             comment(who + ": allowed or passed by " + chain.policy_ids[i])));

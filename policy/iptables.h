@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "policy/program.h"
 
@@ -21,5 +22,8 @@ namespace coral::policy {
 
 std::string renderIptablesRestore(const Program& program, const MemberMap& members,
                                   common::Family family);
+
+// The iptables chain for a program chain: CORAL-<kind>-<16 hex of a hash of its name>.
+std::string iptablesChainName(std::string_view kind, std::string_view name);
 
 }  // namespace coral::policy

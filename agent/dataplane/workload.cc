@@ -1,4 +1,5 @@
 #include "agent/dataplane/workload.h"
+#include "common/hash.h"
 
 #include <fmt/format.h>
 
@@ -10,15 +11,6 @@
 
 namespace coral::agent {
 namespace {
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 common::Prefix defaultRoute(const common::IpAddress& family_of) {
   return common::Prefix::make(common::IpAddress::zero(family_of.family()), 0).value();
@@ -93,7 +85,7 @@ common::IpAddress gatewayV6() {
 }
 
 std::string hostInterfaceName(std::string_view workload_id) {
-  return fmt::format("cor{:011x}", fnv1a(workload_id) & 0xfffffffffffULL);
+  return fmt::format("cor{:011x}", fnv1a64(workload_id) & 0xfffffffffffULL);
 }
 
 absl::StatusOr<WorkloadLinks> plumbWorkload(Netlink& host, const WorkloadSpec& spec) {

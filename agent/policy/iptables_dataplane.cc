@@ -21,16 +21,6 @@ using common::Family;
 constexpr const char* kHooks[][2] = {
     {"FORWARD", "CORAL-FORWARD"}, {"INPUT", "CORAL-INPUT"}, {"OUTPUT", "CORAL-OUTPUT"}};
 
-// policy/iptables.cc's chain naming, to read counters back under the program's names.
-std::string iptablesChainName(std::string_view kind, std::string_view name) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("CORAL-{}-{:016x}", kind, h);
-}
-
 struct SavedTable {
   std::set<std::string> coral_chains;
   std::map<std::string, size_t> rule_counts;  // CORAL chain → rules
@@ -130,12 +120,12 @@ class IptablesPolicyDataplane : public PolicyDataplane {
     const policy::Program& program = programLocked();
     std::map<std::string, std::string> names;  // iptables chain → program chain
     for (const auto& [name, chain] : program.policy_chains) {
-      names[iptablesChainName(chain.direction == policy::Direction::kIngress ? "PI" : "PE", name)] =
-          name;
+      names[policy::iptablesChainName(chain.direction == policy::Direction::kIngress ? "PI" : "PE",
+                                      name)] = name;
     }
     for (const auto& ep : program.endpoints) {
-      names[iptablesChainName("WI", ep.ingress.name)] = ep.ingress.name;
-      names[iptablesChainName("WE", ep.egress.name)] = ep.egress.name;
+      names[policy::iptablesChainName("WI", ep.ingress.name)] = ep.ingress.name;
+      names[policy::iptablesChainName("WE", ep.egress.name)] = ep.egress.name;
     }
     std::vector<RuleCounter> out;
     for (Family f : {Family::kV4, Family::kV6}) {
