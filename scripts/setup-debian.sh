@@ -14,7 +14,7 @@ packages=(
   # etcd server and the v3 API protos
   etcd-server golang-etcd-server-dev
   # kernel tools and real peers for integration tests and the lab
-  iproute2 nftables iptables iputils-ping netcat-openbsd procps psmisc tcpdump
+  iproute2 nftables iptables iputils-ping netcat-openbsd procps psmisc tcpdump openssl
   bird2 gobgpd exabgp frr openbgpd
   containernetworking-plugins iperf3 graphviz
 )
