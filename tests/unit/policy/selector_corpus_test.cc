@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fuzz_corpus.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
@@ -16,16 +18,7 @@ namespace {
 TEST(SelectorCorpusTest, SeedsPassFuzzChecks) {
   const std::filesystem::path dir = CORAL_SELECTOR_CORPUS_DIR;
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    SCOPED_TRACE(entry.path().string());
-    EXPECT_EQ(LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-              0);
-    ++count;
-  }
+  const int count = coral::testing::replayCorpus(dir, LLVMFuzzerTestOneInput);
   EXPECT_GE(count, 30) << "seed corpus in " << dir << " is missing files";
 }
 
