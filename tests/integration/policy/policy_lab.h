@@ -160,6 +160,20 @@ class PolicyLab {
     return s;
   }
 
+  // Every probe gets a source port no earlier probe of this lab used, below the kernel's
+  // ephemeral range. With kernel-chosen ports a probe can repeat the 5-tuple of a probe
+  // from an earlier case whose conntrack entry is still alive (UDP keeps one for 30-120 s),
+  // and conntrack's "established" then admits a flow the new policy denies: a false '+'.
+  void bindFreshSourcePort(int s) {
+    if (s < 0) return;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      const uint16_t port = next_source_port_;
+      next_source_port_ = next_source_port_ >= 32000 ? 10000 : next_source_port_ + 1;
+      sockaddr_in sa = sockAddr(common::IpAddress::v4(0), port);
+      if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) return;
+    }
+  }
+
   std::string startServers() {
     for (const auto& e : world_.endpoints()) {
       for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
@@ -220,6 +234,7 @@ class PolicyLab {
       const Probe& p = by_name.at(k.probe);
       const bool is_tcp = p.protocol == kProtoTcp;
       const int s = socketIn(*pod_ns_.at(k.from), is_tcp ? SOCK_STREAM : SOCK_DGRAM);
+      bindFreshSourcePort(s);
       const Endpoint* to = world_.findEndpoint(k.to);
       sockaddr_in sa = sockAddr(to->addresses[0], p.port);
       const int rc = ::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
@@ -263,6 +278,7 @@ class PolicyLab {
   std::map<std::string, std::unique_ptr<TestNetns>> pod_ns_;
   std::vector<int> server_fds_;
   std::vector<bool> server_tcp_;
+  uint16_t next_source_port_ = 10000;
   std::atomic<bool> stop_{false};
   std::thread server_;
 };
