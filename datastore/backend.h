@@ -113,6 +113,9 @@ using BackendPtr = std::unique_ptr<Backend>;
 //     ?cacert=PATH&cert=PATH&key=PATH (TLS), &username=U&password=P (auth),
 //     &timeout_ms=N (per-request deadline, default 5000)
 //   etcds://...                     as etcd:// with TLS required
+//   kubernetes                      the API server: in-cluster, else $KUBECONFIG/~/.kube/config
+//   kubernetes:///path/kubeconfig   that kubeconfig; ?context=&namespace=&timeout_ms=...
+//                                   (datastore/kubernetes/kube_config.h)
 // A bare path (no scheme) is a file store.
 absl::StatusOr<BackendPtr> openBackend(std::string_view url);
 

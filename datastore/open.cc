@@ -4,6 +4,7 @@
 #include "datastore/backend.h"
 #include "datastore/etcd/etcd_backend.h"
 #include "datastore/file/file_backend.h"
+#include "datastore/kubernetes/kubernetes_backend.h"
 
 namespace coral::datastore {
 
@@ -11,13 +12,14 @@ absl::StatusOr<BackendPtr> openBackend(std::string_view url) {
   if (url.empty()) url = kDefaultDatastoreUrl;
   if (url.starts_with("file://")) return openFileBackend(url.substr(7));
   if (url.starts_with("etcd://") || url.starts_with("etcds://")) return openEtcdBackend(url);
-  if (url.starts_with("kubernetes")) {
-    return absl::UnimplementedError(
-        "datastore \"kubernetes\" is not available yet: use etcd://host:port or file:///path");
+  if (url == "kubernetes" || url.starts_with("kubernetes://") || url.starts_with("kubernetes?")) {
+    return openKubernetesBackend(url);
   }
   if (url.find("://") != std::string_view::npos) {
-    return absl::InvalidArgumentError(fmt::format(
-        "datastore URL \"{}\": unknown scheme (use file:///path or etcd://host:port)", url));
+    return absl::InvalidArgumentError(
+        fmt::format("datastore URL \"{}\": unknown scheme (use file:///path, etcd://host:port or "
+                    "kubernetes[:///kubeconfig])",
+                    url));
   }
   return openFileBackend(url);  // a bare path
 }

@@ -8,7 +8,8 @@ include_guard(GLOBAL)
 set(_coral_support "${CMAKE_SOURCE_DIR}/tests/support")
 
 add_library(coral_datastore_test_url STATIC "${_coral_support}/datastore_url.cc")
-target_link_libraries(coral_datastore_test_url PUBLIC coral_datastore_file coral_datastore_etcd coral_common
+target_link_libraries(coral_datastore_test_url PUBLIC coral_datastore_file coral_datastore_etcd
+  coral_datastore_kubernetes coral_common
   fmt::fmt)
 
 add_executable(coral-datastore-writer "${_coral_support}/datastore_writer.cc")

@@ -3,6 +3,7 @@
 
 #include "datastore/etcd/etcd_backend.h"
 #include "datastore/file/file_backend.h"
+#include "datastore/kubernetes/kubernetes_backend.h"
 #include "fmt/format.h"
 
 namespace coral::testing {
@@ -14,6 +15,8 @@ absl::StatusOr<datastore::BackendPtr> openTestBackend(std::string_view url) {
   if (url.starts_with("etcd://") || url.starts_with("etcds://")) {
     return datastore::openEtcdBackend(url);
   }
+
+  if (url.starts_with("kubernetes")) return datastore::openKubernetesBackend(url);
 
   return absl::InvalidArgumentError(fmt::format(
       "datastore URL {}: unknown scheme (expected file://DIR or etcd://HOST:PORT)", url));

@@ -12,6 +12,7 @@ namespace coral::testing {
 
 //   file://DIR        the file backend in DIR (created if missing)
 //   etcd://HOST:PORT  etcd (see datastore_url.cc)
+//   kubernetes:///KUBECONFIG  the API server (e.g. FakeKubeApiServer's kubeconfig)
 absl::StatusOr<datastore::BackendPtr> openTestBackend(std::string_view url);
 
 }  // namespace coral::testing
