@@ -44,6 +44,14 @@ struct Filter {
   std::vector<FilterRule> rules;
   FilterRule::Action default_action = FilterRule::Action::kAccept;
   bool empty() const { return rules.empty() && default_action == FilterRule::Action::kAccept; }
+  // Whether some rule matches on the prefix; if not, the verdict depends on the attributes
+  // only and can be computed once per attribute set.
+  bool dependsOnPrefix() const {
+    for (const FilterRule& r : rules) {
+      if (r.within || r.min_length || r.max_length) return true;
+    }
+    return false;
+  }
   friend bool operator==(const Filter&, const Filter&) = default;
 };
 

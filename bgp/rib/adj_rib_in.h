@@ -4,8 +4,8 @@
 #pragma once
 
 #include <functional>
-#include <unordered_map>
 
+#include "bgp/rib/prefix_map.h"
 #include "bgp/wire/attributes.h"
 #include "common/ip.h"
 
@@ -19,22 +19,22 @@ struct AdjInEntry {
 class AdjRibIn {
  public:
   void set(const common::Prefix& prefix, PathAttributesPtr attrs, bool accepted) {
-    auto [it, inserted] = routes_.try_emplace(prefix);
-    if (!inserted && it->second.accepted) --accepted_;
-    it->second = {std::move(attrs), accepted};
+    auto [entry, inserted] = routes_.tryEmplace(prefix);
+    if (!inserted && entry->accepted) --accepted_;
+    *entry = {std::move(attrs), accepted};
     if (accepted) ++accepted_;
   }
   void setAccepted(const common::Prefix& prefix, bool accepted) {
-    auto it = routes_.find(prefix);
-    if (it == routes_.end() || it->second.accepted == accepted) return;
-    it->second.accepted = accepted;
+    AdjInEntry* entry = routes_.find(prefix);
+    if (entry == nullptr || entry->accepted == accepted) return;
+    entry->accepted = accepted;
     accepted ? ++accepted_ : --accepted_;
   }
   void erase(const common::Prefix& prefix) {
-    auto it = routes_.find(prefix);
-    if (it == routes_.end()) return;
-    if (it->second.accepted) --accepted_;
-    routes_.erase(it);
+    const AdjInEntry* entry = routes_.find(prefix);
+    if (entry == nullptr) return;
+    if (entry->accepted) --accepted_;
+    routes_.erase(prefix);
   }
   void clear() {
     routes_.clear();
@@ -42,16 +42,13 @@ class AdjRibIn {
   }
   size_t size() const { return routes_.size(); }
   size_t acceptedCount() const { return accepted_; }
-  const AdjInEntry* find(const common::Prefix& prefix) const {
-    auto it = routes_.find(prefix);
-    return it == routes_.end() ? nullptr : &it->second;
-  }
+  const AdjInEntry* find(const common::Prefix& prefix) const { return routes_.find(prefix); }
   void forEach(const std::function<void(const common::Prefix&, const AdjInEntry&)>& fn) const {
-    for (const auto& [prefix, entry] : routes_) fn(prefix, entry);
+    routes_.forEach(fn);
   }
 
  private:
-  std::unordered_map<common::Prefix, AdjInEntry> routes_;
+  PrefixMap<AdjInEntry> routes_;
   size_t accepted_ = 0;
 };
 

@@ -19,57 +19,74 @@ bool sameAttrs(const PathAttributesPtr& a, const PathAttributesPtr& b) {
 }  // namespace
 
 void AdjRibOut::set(const common::Prefix& prefix, PathAttributesPtr attrs) {
-  auto sent = sent_.find(prefix);
-  const bool peer_has_it = sent != sent_.end() && sameAttrs(sent->second, attrs);
-  const bool peer_has_none = sent == sent_.end() && attrs == nullptr;
+  if (attrs == nullptr && sent_.empty() && pending_.empty()) return;  // a peer told nothing
+  const uint32_t* sent = sent_.find(prefix);
+  const bool peer_has_it = sent != nullptr && sameAttrs(sent_attrs_.get(*sent), attrs);
+  const bool peer_has_none = sent == nullptr && attrs == nullptr;
   if (peer_has_it || peer_has_none) {
     pending_.erase(prefix);
     return;
   }
-  pending_[prefix] = std::move(attrs);
+  *pending_.tryEmplace(prefix).first = std::move(attrs);
 }
 
 void AdjRibOut::resendAll() {
-  for (const auto& [prefix, attrs] : sent_) pending_.try_emplace(prefix, attrs);
-  // Force them out even though the peer "has" them: forget they were sent.
-  for (auto& [prefix, attrs] : pending_) {
-    if (attrs) sent_.erase(prefix);
+  // Force everything advertised out again even though the peer "has" it: forget it was
+  // sent. A pending change of a prefix wins over what was sent.
+  sent_.forEach([&](const common::Prefix& prefix, uint32_t id) {
+    auto [value, inserted] = pending_.tryEmplace(prefix);
+    if (inserted) *value = sent_attrs_.get(id);
+  });
+  std::vector<common::Prefix> forget;
+  pending_.forEach([&](const common::Prefix& prefix, const PathAttributesPtr& attrs) {
+    if (attrs) forget.push_back(prefix);
+  });
+  for (const auto& prefix : forget) eraseSent(prefix);
+}
+
+void AdjRibOut::eraseSent(const common::Prefix& prefix) {
+  if (const uint32_t* id = sent_.find(prefix)) {
+    sent_attrs_.unref(*id);
+    sent_.erase(prefix);
   }
 }
 
 void AdjRibOut::clear() {
   sent_.clear();
+  sent_attrs_.clear();
   pending_.clear();
 }
 
 const PathAttributes* AdjRibOut::advertised(const common::Prefix& prefix) const {
-  auto it = sent_.find(prefix);
-  return it == sent_.end() ? nullptr : it->second.get();
+  const uint32_t* id = sent_.find(prefix);
+  return id == nullptr ? nullptr : sent_attrs_.get(*id).get();
 }
 
 void AdjRibOut::forEach(
     const std::function<void(const common::Prefix&, const PathAttributesPtr&)>& fn) const {
-  for (const auto& [prefix, attrs] : sent_) fn(prefix, attrs);
+  sent_.forEach(
+      [&](const common::Prefix& prefix, uint32_t id) { fn(prefix, sent_attrs_.get(id)); });
 }
 
 FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
   FlushResult result;
   // Take a slice of the pending changes.
   std::vector<std::pair<common::Prefix, PathAttributesPtr>> slice;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (max_prefixes != 0 && slice.size() >= max_prefixes) break;
-    slice.emplace_back(it->first, std::move(it->second));
-    it = pending_.erase(it);
+  slice.reserve(max_prefixes != 0 ? std::min(max_prefixes, pending_.size()) : pending_.size());
+  common::Prefix prefix;
+  PathAttributesPtr attrs;
+  while ((max_prefixes == 0 || slice.size() < max_prefixes) && pending_.pop(prefix, attrs)) {
+    slice.emplace_back(prefix, std::move(attrs));
   }
   // Group: withdrawals per family; announcements per (family, attribute set).
   std::vector<common::Prefix> withdraw[2];
   std::map<std::pair<int, const PathAttributes*>, std::vector<common::Prefix>> groups;
-  std::unordered_map<const PathAttributes*, PathAttributesPtr> owners;
+  std::map<const PathAttributes*, PathAttributesPtr> owners;
   for (auto& [prefix, attrs] : slice) {
     const int fam = prefix.isV4() ? 0 : 1;
     if (!attrs) {
       withdraw[fam].push_back(prefix);
-      sent_.erase(prefix);
+      eraseSent(prefix);
       continue;
     }
     groups[{fam, attrs.get()}].push_back(prefix);
@@ -96,7 +113,12 @@ FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
                                           errorMessage(packed.status())));
       continue;
     }
-    for (const auto& p : prefixes) sent_[p] = attrs;
+    for (const auto& p : prefixes) {
+      const uint32_t id = sent_attrs_.ref(attrs);
+      auto [value, inserted] = sent_.tryEmplace(p);
+      if (!inserted) sent_attrs_.unref(*value);
+      *value = id;
+    }
     result.announced += prefixes.size();
     for (auto& m : *packed) result.messages.push_back(std::move(m));
   }

@@ -2,15 +2,17 @@
 // sets the exported route of each prefix (or none); flush() packs every pending change
 // into UPDATEs — withdrawals together, announcements grouped by their interned attribute
 // set — with the wire packer, so one attribute set and many prefixes share few messages.
+// Stored compactly (PrefixMap, attribute sets by number).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "bgp/rib/prefix_map.h"
+#include "bgp/rib/shared_index.h"
 #include "bgp/wire/attributes.h"
 #include "bgp/wire/context.h"
 #include "bgp/wire/packer.h"
@@ -46,8 +48,12 @@ class AdjRibOut {
       const std::function<void(const common::Prefix&, const PathAttributesPtr&)>& fn) const;
 
  private:
-  std::unordered_map<common::Prefix, PathAttributesPtr> sent_;
-  std::unordered_map<common::Prefix, PathAttributesPtr> pending_;  // nullptr: withdraw
+  void eraseSent(const common::Prefix& prefix);
+
+  // What the peer has: 12 bytes per IPv4 route (the attribute set by number).
+  PrefixMap<uint32_t> sent_;
+  SharedIndex<PathAttributes> sent_attrs_;
+  PrefixMap<PathAttributesPtr> pending_;  // nullptr: withdraw
 };
 
 }  // namespace coral::bgp

@@ -240,7 +240,7 @@ void SpeakerCore::propagate(const RibChanges& changes) {
   for (auto& [address, peer] : peers_) {
     if (!peer->established()) continue;
     const ExportTarget target = targetOf(*peer);
-    const bool cacheable = target.filter == nullptr || target.filter->empty();
+    const bool cacheable = target.filter == nullptr || !target.filter->dependsOnPrefix();
     // Many prefixes share a best path's attributes: rewrite each set once per peer.
     std::map<std::tuple<const PathAttributes*, uint32_t, bool>, PathAttributesPtr> cache;
     for (const RibChange& c : changes) {
@@ -269,10 +269,9 @@ void SpeakerCore::propagate(const RibChanges& changes) {
 void SpeakerCore::sendFullTable(Peer& peer) {
   const ExportTarget target = targetOf(peer);
   const LocalIdentity me = identity();
-  const bool cacheable = target.filter == nullptr || target.filter->empty();
+  const bool cacheable = target.filter == nullptr || !target.filter->dependsOnPrefix();
   std::map<std::tuple<const PathAttributes*, uint32_t, bool>, PathAttributesPtr> cache;
-  rib_.forEach([&](const common::Prefix& prefix, const Destination& d) {
-    const Path& best = *d.best();
+  rib_.forEachBest([&](const common::Prefix& prefix, const Path& best) {
     const auto key = std::make_tuple(best.attrs.get(), best.sourceId(), prefix.isV4());
     if (cacheable) {
       if (auto it = cache.find(key); it != cache.end()) {

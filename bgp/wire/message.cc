@@ -107,35 +107,42 @@ Notification Notification::fromError(const WireError& error) {
 }
 
 MessageDecodeResult decodeMessage(std::span<const uint8_t> message, const SessionContext& ctx) {
-  MessageDecodeResult result;
+  // Each branch builds and returns its own result: one named result moved out of several
+  // branches trips GCC 12's -Wmaybe-uninitialized at -O3 (a false positive in the
+  // optional<variant> move).
   HeaderDecodeResult header = decodeHeader(message);
   if (!header.header) {
-    result.errors.push_back(*std::move(header.error));
-    return result;
+    MessageDecodeResult failed;
+    failed.errors.push_back(*std::move(header.error));
+    return failed;
   }
   const auto body = message.subspan(kHeaderSize);
   switch (header.header->type) {
     case MessageType::kOpen: {
       OpenDecodeResult open = decodeOpen(body);
-      if (open.open) result.message = *std::move(open.open);
-      result.errors = std::move(open.errors);
-      return result;
+      MessageDecodeResult out;
+      if (open.open) out.message.emplace(std::in_place_type<Open>, *std::move(open.open));
+      out.errors = std::move(open.errors);
+      return out;
     }
     case MessageType::kUpdate: {
       UpdateDecodeResult update = decodeUpdate(body, ctx);
-      result.message = std::move(update.update);
-      result.errors = std::move(update.errors);
-      return result;
+      MessageDecodeResult out;
+      out.message.emplace(std::in_place_type<Update>, std::move(update.update));
+      out.errors = std::move(update.errors);
+      return out;
     }
     case MessageType::kNotification:
       return decodeNotification(body);
-    case MessageType::kKeepalive:
-      result.message = Keepalive{};
-      return result;
+    case MessageType::kKeepalive: {
+      MessageDecodeResult out;
+      out.message.emplace(std::in_place_type<Keepalive>);
+      return out;
+    }
     case MessageType::kRouteRefresh:
       return decodeRouteRefresh(message, body);
   }
-  return result;
+  return {};
 }
 
 void encodeKeepalive(std::vector<uint8_t>& out) {

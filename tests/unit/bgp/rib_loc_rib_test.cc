@@ -123,7 +123,7 @@ TEST(LocRib, StalePathsSurviveUntilSwept) {
   rib.sweepStale(1, common::Family::kV4, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].prefix, pfx("10.2.0.0/24"));
-  EXPECT_NE(rib.find(pfx("fd00:1::/64")), nullptr);
+  EXPECT_TRUE(rib.find(pfx("fd00:1::/64")));
   out.clear();
   rib.sweepStale(1, std::nullopt, out);
   EXPECT_EQ(out.size(), 1u);
