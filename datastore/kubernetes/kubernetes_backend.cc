@@ -243,7 +243,7 @@ class KubernetesBackend : public Backend {
       if (!items.ok()) {
         // A collection that does not exist (CRD not installed) holds no keys, unless the
         // prefix is that collection's alone.
-        if (isNotFound(items.status()) && scopesForPrefix(prefix).size() > 2) continue;
+        if (isNotFound(items.status()) && scopesForPrefix(prefix).size() > 1) continue;
         return items.status();
       }
       out.revision = first ? items->second : std::min(out.revision, items->second);
@@ -347,9 +347,7 @@ class KubernetesBackend : public Backend {
   }
 
   absl::StatusOr<WatchPtr> watch(std::string_view prefix, Revision from_revision) override {
-    std::vector<PrefixScope> scopes = scopesForPrefix(prefix);
-    // The KeyValue collection is always a candidate; a prefix inside one kind drops it.
-    if (scopes.size() == 2) scopes.erase(scopes.begin());
+    const std::vector<PrefixScope> scopes = scopesForPrefix(prefix);
     if (scopes.size() != 1) {
       return absl::InvalidArgumentError(fmt::format(
           "kubernetes datastore: watch \"{}\" spans several kinds; watch one kind's prefix "

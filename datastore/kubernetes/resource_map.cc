@@ -195,40 +195,40 @@ const Collection& keyValueCollection() { return allCollections().front(); }
 
 ObjectRef refForKey(std::string_view key) {
   constexpr std::string_view kRoot = "/coral/v1/";
+  bool malformed = false;
   if (key.starts_with(kRoot)) {
     auto parts = split(key.substr(kRoot.size()), '/');
-    if (parts.size() == 3 && !parts[2].empty()) {
-      if (const Collection* c = byStorage(parts[0])) {
-        if (c->namespaced != (parts[1] != "_")) {
-          // A namespaced kind without a namespace (or the reverse) is not a resource key.
-        } else {
-          return {c, c->namespaced ? std::string(parts[1]) : "", std::string(parts[2])};
-        }
+    if (const Collection* c = byStorage(parts[0])) {
+      if (parts.size() == 3 && !parts[2].empty() && c->namespaced == (parts[1] != "_")) {
+        return {c, c->namespaced ? std::string(parts[1]) : "", std::string(parts[2])};
       }
+      malformed = true;
     }
   }
-  return {&keyValueCollection(), "", "kv-" + sha256Hex(key).substr(0, 40)};
+  return {&keyValueCollection(), "", "kv-" + sha256Hex(key).substr(0, 40), malformed};
 }
 
 std::vector<PrefixScope> scopesForPrefix(std::string_view prefix) {
   constexpr std::string_view kRoot = "/coral/v1/";
   std::vector<PrefixScope> out;
-  // Generic keys can have any prefix, including /coral/v1/<unknown>/.
-  out.push_back({&keyValueCollection(), ""});
   if (prefix.starts_with(kRoot)) {
     std::string_view rest = prefix.substr(kRoot.size());
     auto slash = rest.find('/');
     if (slash != std::string_view::npos) {
       const Collection* c = byStorage(rest.substr(0, slash));
-      if (c == nullptr) return out;
+      if (c == nullptr) return {{&keyValueCollection(), ""}};
       std::string_view after = rest.substr(slash + 1);
       std::string ns;
       if (auto s2 = after.find('/'); s2 != std::string_view::npos && c->namespaced) {
         ns = std::string(after.substr(0, s2));
       }
-      out.push_back({c, ns});
-      return out;
+      return {{c, ns}};
     }
+  }
+  // Generic keys can have any prefix, including /coral/v1/<unknown>/.
+  out.push_back({&keyValueCollection(), ""});
+  if (prefix.starts_with(kRoot)) {
+    std::string_view rest = prefix.substr(kRoot.size());
     for (const Collection& c : allCollections()) {
       if (!c.generic && c.storage.starts_with(rest)) out.push_back({&c, ""});
     }
@@ -246,6 +246,10 @@ absl::StatusOr<Json> encodeObject(const ObjectRef& ref, std::string_view key,
                                   std::string_view value, LeaseId lease,
                                   std::optional<Revision> create_revision) {
   const Collection& c = *ref.collection;
+  if (ref.malformed) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: keys under /coral/v1/<Kind>/ must be /coral/v1/<Kind>/<namespace or _>/<name>", key));
+  }
   if (c.read_only) {
     return absl::FailedPreconditionError(fmt::format(
         "{}: {} are owned by Kubernetes; Coral reads them and never writes them", key, c.resource));

@@ -56,12 +56,16 @@ struct ObjectRef {
   const Collection* collection = nullptr;
   std::string ns;
   std::string name;
+  // A key under /coral/v1/<a mapped kind>/ that is not /coral/v1/<Kind>/<ns or _>/<name>:
+  // no object can hold it (writes are kInvalidArgument).
+  bool malformed = false;
   std::string path() const;  // collection path + "/" + name
 };
 
 // The object a key lives in.
 ObjectRef refForKey(std::string_view key);
-// The collections (and namespace) whose objects may hold keys starting with `prefix`.
+// The collections (and namespace) whose objects may hold keys starting with `prefix`: the
+// KeyValue collection, unless the prefix lies inside one mapped kind.
 struct PrefixScope {
   const Collection* collection;
   std::string ns;  // empty: all namespaces
