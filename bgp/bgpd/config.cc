@@ -165,6 +165,11 @@ absl::Status peerOptions(const YAML::Node& n, const std::string& at, PeerConfig&
     CORAL_ASSIGN_OR_RETURN(pc.rr_client,
                            scalar<bool>(n["routeReflectorClient"], at + ".routeReflectorClient"));
   }
+  if (n["softReconfigurationInbound"]) {
+    CORAL_ASSIGN_OR_RETURN(
+        pc.soft_reconfiguration_inbound,
+        scalar<bool>(n["softReconfigurationInbound"], at + ".softReconfigurationInbound"));
+  }
   if (n["sourceAddress"]) {
     CORAL_ASSIGN_OR_RETURN(pc.local_address, address(n["sourceAddress"], at + ".sourceAddress"));
   }

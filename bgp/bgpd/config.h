@@ -16,6 +16,7 @@
 //       nextHopMode: Auto         # Auto | Self | Keep
 //       passive: false            maxPrefixes: 10000
 //       routeReflectorClient: false
+//       softReconfigurationInbound: false   # keep what the peer sent, before import policy
 //       sourceAddress: 10.0.0.1   nextHopSelfV6: fd00::1
 //       importFilters: [{action: Reject, cidr: 10.0.0.0/8, prefixLength: {min: 25}}]
 //       exportFilters: [{action: Accept, community: "65001:10", addCommunities: ["65001:20"],

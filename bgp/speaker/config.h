@@ -36,6 +36,11 @@ struct PeerConfig {
   Filter import_filter;
   Filter export_filter;
   bool rr_client = false;
+  // Keep an Adj-RIB-In with every route as received (before import policy), so a policy
+  // change is re-applied locally. Off (the default, as BIRD without `import table`): only
+  // the accepted routes are kept, in the Loc-RIB, plus the prefixes policy rejected (to
+  // count them); a policy change asks the peer for a ROUTE-REFRESH instead.
+  bool soft_reconfiguration_inbound = false;
   std::optional<common::IpAddress> local_address;  // source address to connect from
   // Next hops for "self" in the family the session does not run on (an IPv6 next hop for
   // IPv6 routes over an IPv4 session, and the reverse). Unset: that family is not sent.

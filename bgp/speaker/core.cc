@@ -282,8 +282,8 @@ std::vector<PeerStatus> SpeakerCore::peerStatus() const {
     if (peer->established()) {
       s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(now - peer->upSince()).count();
     }
-    s.prefixes_received = peer->adjIn().size();
-    s.prefixes_accepted = peer->adjIn().acceptedCount();
+    s.prefixes_received = receivedCount(*peer);
+    s.prefixes_accepted = acceptedCount(*peer);
     s.prefixes_advertised = peer->adjOut().advertisedCount();
     s.last_error = peer->session().lastError();
     s.families = familyNames(*peer);

@@ -59,7 +59,11 @@ class SpeakerCore : public PeerHost {
   // Runs import policy on one received route and updates the Loc-RIB.
   void importRoute(Peer& peer, const common::Prefix& prefix, const PathAttributesPtr& attrs,
                    bool loop, RibChanges& out);
-  // Re-runs import policy over a peer's Adj-RIB-In (soft reconfiguration).
+  // A peer's prefixes: accepted by import policy (in the Loc-RIB, not stale), received.
+  size_t acceptedCount(const Peer& peer) const;
+  size_t receivedCount(const Peer& peer) const;
+  // Re-runs import policy over a peer's Adj-RIB-In (soft reconfiguration), or asks the
+  // peer for a ROUTE-REFRESH (none: resets the session).
   void reimport(Peer& peer, RibChanges& out);
   // Tells the host and every established peer about `changes`, then flushes.
   void propagate(const RibChanges& changes);

@@ -76,7 +76,9 @@ class Peer : public std::enable_shared_from_this<Peer> {
   bool ipv6() const { return ipv6_; }
   bool ebgp() const { return config_.peer_as != local_as_ || config_.peer_as == 0; }
 
+  // Everything received with soft reconfiguration inbound; else only the rejected prefixes.
   AdjRibIn& adjIn() { return adj_in_; }
+  const AdjRibIn& adjIn() const { return adj_in_; }
   AdjRibOut& adjOut() { return adj_out_; }
   PeerCounters& counters() { return counters_; }
   // Graceful restart bookkeeping, owned by the core.

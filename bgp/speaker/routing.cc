@@ -71,7 +71,13 @@ void SpeakerCore::importRoute(Peer& peer, const common::Prefix& prefix,
       }
     }
   }
-  peer.adjIn().set(prefix, attrs, accepted != nullptr);
+  if (peer.config().soft_reconfiguration_inbound) {
+    peer.adjIn().set(prefix, attrs, accepted != nullptr);
+  } else if (accepted) {
+    peer.adjIn().erase(prefix);  // only the rejected prefixes are kept (to count them)
+  } else {
+    peer.adjIn().set(prefix, nullptr, false);
+  }
   if (accepted) {
     rib_.update(prefix, Path{std::move(accepted), peer.source(), 0, false}, out);
   } else {
@@ -79,7 +85,35 @@ void SpeakerCore::importRoute(Peer& peer, const common::Prefix& prefix,
   }
 }
 
+size_t SpeakerCore::acceptedCount(const Peer& peer) const {
+  if (peer.config().soft_reconfiguration_inbound) return peer.adjIn().acceptedCount();
+  return rib_.freshCount(peer.sourceId());
+}
+
+size_t SpeakerCore::receivedCount(const Peer& peer) const {
+  if (peer.config().soft_reconfiguration_inbound) return peer.adjIn().size();
+  return rib_.freshCount(peer.sourceId()) + peer.adjIn().size();
+}
+
 void SpeakerCore::reimport(Peer& peer, RibChanges& out) {
+  if (!peer.config().soft_reconfiguration_inbound) {
+    // No Adj-RIB-In: the peer sends its routes again through the new policy.
+    const auto& open = peer.peerOpen();
+    if (open && open->capabilities.route_refresh) {
+      log::info("bgp: import policy changed, asking for a route refresh",
+                {{"peer", peer.config().displayName()}});
+      if (peer.ipv4())
+        peer.sendMessage(RouteRefresh{kAfiIpv4, RouteRefresh::kRequest, kSafiUnicast});
+      if (peer.ipv6())
+        peer.sendMessage(RouteRefresh{kAfiIpv6, RouteRefresh::kRequest, kSafiUnicast});
+    } else {
+      log::info("bgp: import policy changed and the peer cannot refresh, resetting",
+                {{"peer", peer.config().displayName()}});
+      peer.reset(Notification{err::kCease, err::kCeaseOtherConfigChange, {}},
+                 "import policy changed (no route refresh, no soft reconfiguration)");
+    }
+    return;
+  }
   std::vector<std::pair<common::Prefix, PathAttributesPtr>> all;
   peer.adjIn().forEach(
       [&](const common::Prefix& p, const AdjInEntry& e) { all.emplace_back(p, e.attrs); });
@@ -121,7 +155,7 @@ void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
 
 void SpeakerCore::checkMaxPrefixes(Peer& peer) {
   const uint64_t limit = peer.config().max_prefixes;
-  if (limit == 0 || peer.adjIn().acceptedCount() <= limit) return;
+  if (limit == 0 || acceptedCount(peer) <= limit) return;
   // RFC 4486: Cease / Maximum Number of Prefixes Reached, data AFI, SAFI, limit.
   Notification n{err::kCease, err::kCeaseMaxPrefixes, {0, kAfiIpv4, kSafiUnicast}};
   for (int shift = 24; shift >= 0; shift -= 8) n.data.push_back(uint8_t(limit >> shift));
