@@ -32,7 +32,19 @@ struct FieldInfo {
   std::optional<int64_t> maximum = std::nullopt;
   // One line for users (CRD schema description, docs).
   const char* doc = "";
+  // Only for the CRD schema (model/schema.h); the reader does not look at these.
+  // A regular expression (RE2 and ECMAScript alike) the value must match. Use it only
+  // where validate() already checks something stricter, so the API server never accepts
+  // what Coral rejects on the shape alone, and never rejects what Coral accepts.
+  const char* pattern = nullptr;
+  // The default the API server fills in, as JSON text ("\"None\"", "true"). Only for
+  // defaults that applyDefaults() sets unconditionally, so both paths store the same.
+  const char* default_json = nullptr;
 };
+
+// Shapes for FieldInfo::pattern; validate() checks the values exactly.
+inline constexpr const char* kCidrShape = "^[0-9a-fA-F.:]+/[0-9]{1,3}$";
+inline constexpr const char* kCommunityShape = "^[0-9]+:[0-9]+(:[0-9]+)?$";
 
 // A Kubernetes IntOrString: numeric ports or named ports, protocol numbers or names.
 class IntOrString {

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/strings.h"
+#include "model/schema.h"
 
 namespace coral::model {
 namespace {
@@ -65,6 +66,7 @@ KindInfo makeKind(std::string storage_name, std::string plural, std::vector<std:
   k.aliases = std::move(aliases);
   k.namespaced = namespaced;
   k.normalize = [namespaced](Resource& r) { return normalizeAs<T>(r, namespaced); };
+  k.spec_schema = [] { return schemaOf<decltype(T::spec)>(); };
   k.columns = std::move(columns);
   k.wide_columns = std::move(wide_columns);
   const size_t width = k.columns.size() + k.wide_columns.size();

@@ -33,6 +33,8 @@ struct KindInfo {
   std::vector<std::string> wide_columns;
   // Values for columns followed by wide_columns.
   std::function<std::vector<std::string>(const Resource&)> row;
+  // The OpenAPI v3 schema of the spec (model/schema.h), for the CRD generator (model/crd.h).
+  std::function<Json()> spec_schema;
 };
 
 const std::vector<KindInfo>& allKinds();

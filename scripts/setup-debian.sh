@@ -17,6 +17,8 @@ packages=(
   iproute2 nftables iptables iputils-ping netcat-openbsd procps psmisc tcpdump openssl
   bird2 gobgpd exabgp frr openbgpd
   containernetworking-plugins iperf3 graphviz
+  # the manifests tests validate Kubernetes objects with node (tests/tools/k8s-validate)
+  nodejs
 )
 
 missing=()
@@ -37,4 +39,26 @@ if ((${#missing[@]})); then
   done
 else
   echo "setup: all packages present"
+fi
+
+# npm ships inside some nodejs builds (NodeSource's) and is a package of its own in Debian's.
+if ! command -v npm >/dev/null; then
+  echo "setup: installing npm"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi
+
+# The Kubernetes API schemas for tests/unit/manifests: the npm package kubernetes-models at
+# the versions package-lock.json pins, installed next to the validator (not global).
+# Skipped when the installed tree matches the lock file.
+validator="$(cd "$(dirname "$0")/.." && pwd)/tests/tools/k8s-validate"
+stamp="$validator/node_modules/.coral-lock.sha256"
+want=$(sha256sum "$validator/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: npm ci in $validator"
+  (cd "$validator" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+else
+  echo "setup: kubernetes-models present"
 fi

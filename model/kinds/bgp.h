@@ -18,7 +18,7 @@ struct CommunityDef {
   template <class V>
   void describe(V& v) {
     v("name", name, {.required = true});
-    v("value", value, {.required = true});
+    v("value", value, {.required = true, .pattern = kCommunityShape});
   }
   void validate(Validation& v) const;
   bool operator==(const CommunityDef&) const = default;
@@ -39,7 +39,7 @@ struct CidrEntry {
   std::string cidr;
   template <class V>
   void describe(V& v) {
-    v("cidr", cidr, {.required = true});
+    v("cidr", cidr, {.required = true, .pattern = kCidrShape});
   }
   void validate(Validation& v) const;
   bool operator==(const CidrEntry&) const = default;
@@ -155,8 +155,10 @@ struct BGPPeerSpec {
     v("ebgpMultihop", ebgp_multihop, {.minimum = 1, .maximum = 255});
     v("ttlSecurity", ttl_security, {.minimum = 1, .maximum = 254});
     v("gracefulRestart", graceful_restart);
-    v("sourceAddress", source_address, {.enum_values = {"UseNodeIP", "None"}});
-    v("nextHopMode", next_hop_mode, {.enum_values = {"Auto", "Self", "Keep"}});
+    v("sourceAddress", source_address,
+      {.enum_values = {"UseNodeIP", "None"}, .default_json = "\"UseNodeIP\""});
+    v("nextHopMode", next_hop_mode,
+      {.enum_values = {"Auto", "Self", "Keep"}, .default_json = "\"Auto\""});
     v("passive", passive);
     v("maxPrefixes", max_prefixes, {.minimum = 1});
     v("importFilters", import_filters);

@@ -23,13 +23,15 @@ struct IPPoolSpec {
 
   template <class V>
   void describe(V& v) {
-    v("cidr", cidr, {.required = true, .doc = "Pool range, e.g. 10.244.0.0/16"});
+    v("cidr", cidr,
+      {.required = true, .doc = "Pool range, e.g. 10.244.0.0/16", .pattern = kCidrShape});
     v("blockSize", block_size,
       {.minimum = 0, .maximum = 128, .doc = "Prefix length of per-node blocks"});
-    v("encapsulation", encapsulation, {.enum_values = {"None", "VXLAN", "VXLANCrossSubnet"}});
+    v("encapsulation", encapsulation,
+      {.enum_values = {"None", "VXLAN", "VXLANCrossSubnet"}, .default_json = "\"None\""});
     v("natOutgoing", nat_outgoing);
     v("disabled", disabled);
-    v("nodeSelector", node_selector);
+    v("nodeSelector", node_selector, {.default_json = "\"all()\""});
   }
   void validate(Validation& v) const;
   bool operator==(const IPPoolSpec&) const = default;
@@ -94,7 +96,7 @@ struct IPAMBlockSpec {
 
   template <class V>
   void describe(V& v) {
-    v("cidr", cidr, {.required = true});
+    v("cidr", cidr, {.required = true, .pattern = kCidrShape});
     v("affinity", affinity);
     v("allocations", allocations);
     v("deleted", deleted);
@@ -119,8 +121,10 @@ struct BlockAffinitySpec {
   template <class V>
   void describe(V& v) {
     v("node", node, {.required = true});
-    v("cidr", cidr, {.required = true});
-    v("state", state, {.enum_values = {"confirmed", "pending", "pendingDeletion"}});
+    v("cidr", cidr, {.required = true, .pattern = kCidrShape});
+    v("state", state,
+      {.enum_values = {"confirmed", "pending", "pendingDeletion"},
+       .default_json = "\"confirmed\""});
     v("deleted", deleted);
   }
   void validate(Validation& v) const;
