@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "common/strings.h"
 
@@ -196,6 +197,11 @@ std::string SetDef::describe() const {
 }
 
 const EndpointProgram* Program::findEndpoint(std::string_view id) const {
+  // compile() keeps endpoints sorted by id; a hand-made program may not be.
+  auto it = std::lower_bound(
+      endpoints.begin(), endpoints.end(), id,
+      [](const EndpointProgram& e, std::string_view v) { return e.endpoint_id < v; });
+  if (it != endpoints.end() && it->endpoint_id == id) return &*it;
   for (const auto& e : endpoints) {
     if (e.endpoint_id == id) return &e;
   }
@@ -210,47 +216,109 @@ std::string endpointChainName(const Endpoint& endpoint, Direction direction) {
   return (direction == Direction::kIngress ? "wi-" : "we-") + chainSafe(endpoint.id());
 }
 
+PolicyChain compilePolicyChain(const Policy& policy, Direction direction,
+                               std::map<std::string, SetDef>& sets) {
+  RuleCompiler rules(sets);
+  PolicyChain pc{policyChainName(policy, direction), policy.id(), policy.order, direction, {}};
+  for (const auto& rule : policy.rules(direction)) {
+    auto compiled = rules.compile(policy, direction, rule);
+    pc.rules.insert(pc.rules.end(), compiled.begin(), compiled.end());
+  }
+  return pc;
+}
+
+EndpointProgram compileEndpoint(const Snapshot& snapshot, const Endpoint& endpoint,
+                                const common::Labels& labels,
+                                const std::function<void(const Policy&, Direction)>& on_policy) {
+  EndpointProgram ep;
+  ep.endpoint_id = endpoint.id();
+  ep.interface_name = endpoint.interface_name;
+  ep.addresses = endpoint.addresses;
+  for (Direction dir : {Direction::kIngress, Direction::kEgress}) {
+    EndpointChain& chain = dir == Direction::kIngress ? ep.ingress : ep.egress;
+    chain.name = endpointChainName(endpoint, dir);
+    chain.direction = dir;
+    chain.allow_from_node = dir == Direction::kIngress;
+    for (const Policy* policy : snapshot.policiesFor(labels, dir)) {
+      chain.policy_chains.push_back(policyChainName(*policy, dir));
+      chain.policy_ids.push_back(policy->id());
+      if (on_policy) on_policy(*policy, dir);
+    }
+  }
+  return ep;
+}
+
+std::vector<std::string> setsReferenced(const PolicyChain& chain) {
+  std::vector<std::string> out;
+  for (const auto& r : chain.rules) {
+    for (const auto& a : r.match.addresses) out.push_back(a.set);
+    for (const auto& n : r.match.named_ports) out.push_back(n.set);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+SetDef nodeAddressSet(common::Family family) {
+  const char* name = family == Family::kV4 ? kNodeSetV4 : kNodeSetV6;
+  return SetDef{name, SetKind::kNodeAddresses, family, std::nullopt, "", {}};
+}
+
 Program compile(const Snapshot& snapshot, std::string_view node) {
   Program program;
   program.node = std::string(node);
-  RuleCompiler rules(program.sets);
-  bool any_ingress = false;
   for (const auto& endpoint : snapshot.endpoints()) {
     if (!node.empty() && endpoint.node != node) continue;
-    EndpointProgram ep;
-    ep.endpoint_id = endpoint.id();
-    ep.interface_name = endpoint.interface_name;
-    ep.addresses = endpoint.addresses;
-    for (Direction dir : {Direction::kIngress, Direction::kEgress}) {
-      EndpointChain& chain = dir == Direction::kIngress ? ep.ingress : ep.egress;
-      chain.name = endpointChainName(endpoint, dir);
-      chain.direction = dir;
-      chain.allow_from_node = dir == Direction::kIngress;
-      for (const Policy* policy : snapshot.policiesFor(endpoint, dir)) {
-        const std::string name = policyChainName(*policy, dir);
-        chain.policy_chains.push_back(name);
-        chain.policy_ids.push_back(policy->id());
-        if (program.policy_chains.count(name)) continue;
-        PolicyChain pc{name, policy->id(), policy->order, dir, {}};
-        for (const auto& rule : policy->rules(dir)) {
-          auto compiled = rules.compile(*policy, dir, rule);
-          pc.rules.insert(pc.rules.end(), compiled.begin(), compiled.end());
-        }
-        program.policy_chains.emplace(name, std::move(pc));
-      }
-    }
-    any_ingress = true;
-    program.endpoints.push_back(std::move(ep));
+    program.endpoints.push_back(compileEndpoint(
+        snapshot, endpoint, snapshot.labelsOf(endpoint), [&](const Policy& policy, Direction dir) {
+          const std::string name = policyChainName(policy, dir);
+          if (program.policy_chains.count(name)) return;
+          program.policy_chains.emplace(name, compilePolicyChain(policy, dir, program.sets));
+        }));
   }
-  if (any_ingress) {
-    program.sets.emplace(
-        kNodeSetV4, SetDef{kNodeSetV4, SetKind::kNodeAddresses, Family::kV4, std::nullopt, "", {}});
-    program.sets.emplace(
-        kNodeSetV6, SetDef{kNodeSetV6, SetKind::kNodeAddresses, Family::kV6, std::nullopt, "", {}});
+  if (!program.endpoints.empty()) {
+    for (Family f : {Family::kV4, Family::kV6}) {
+      SetDef def = nodeAddressSet(f);
+      program.sets.emplace(def.name, std::move(def));
+    }
   }
   std::sort(program.endpoints.begin(), program.endpoints.end(),
             [](const auto& a, const auto& b) { return a.endpoint_id < b.endpoint_id; });
   return program;
+}
+
+void addEndpointMembers(const SetDef& def, const Endpoint& endpoint, const common::Labels& labels,
+                        SetMembers& out) {
+  if (def.kind != SetKind::kEndpoints && def.kind != SetKind::kNamedPorts) return;
+  if (def.selector && !def.selector->matches(labels)) return;
+  for (const auto& a : endpoint.addresses) {
+    if (a.family() != def.family) continue;
+    if (def.kind == SetKind::kEndpoints) {
+      out.addresses.push_back(a);
+      continue;
+    }
+    for (const auto& p : endpoint.ports) {
+      if (p.name == def.port_name) out.named.push_back({a, p.protocol, p.port});
+    }
+  }
+}
+
+void normalizeMembers(SetMembers& m) {
+  std::sort(m.addresses.begin(), m.addresses.end());
+  m.addresses.erase(std::unique(m.addresses.begin(), m.addresses.end()), m.addresses.end());
+  std::sort(m.named.begin(), m.named.end());
+  m.named.erase(std::unique(m.named.begin(), m.named.end()), m.named.end());
+}
+
+SetMembers staticMembers(const SetDef& def, const std::vector<common::IpAddress>& node_addresses) {
+  SetMembers m;
+  if (def.kind == SetKind::kNets) m.nets = def.nets;
+  if (def.kind == SetKind::kNodeAddresses) {
+    for (const auto& a : node_addresses) {
+      if (a.family() == def.family) m.addresses.push_back(a);
+    }
+  }
+  return m;
 }
 
 MemberMap computeMembers(const Program& program, const Snapshot& snapshot) {
@@ -259,36 +327,9 @@ MemberMap computeMembers(const Program& program, const Snapshot& snapshot) {
   for (const auto& e : snapshot.endpoints()) labelled.emplace_back(&e, snapshot.labelsOf(e));
   for (const auto& [name, def] : program.sets) {
     SetMembers& m = out[name];
-    switch (def.kind) {
-      case SetKind::kNets:
-        m.nets = def.nets;
-        break;
-      case SetKind::kNodeAddresses:
-        for (const auto& a : snapshot.nodeAddresses(program.node)) {
-          if (a.family() == def.family) m.addresses.push_back(a);
-        }
-        break;
-      case SetKind::kEndpoints:
-      case SetKind::kNamedPorts:
-        for (const auto& [e, labels] : labelled) {
-          if (def.selector && !def.selector->matches(labels)) continue;
-          for (const auto& a : e->addresses) {
-            if (a.family() != def.family) continue;
-            if (def.kind == SetKind::kEndpoints) {
-              m.addresses.push_back(a);
-              continue;
-            }
-            for (const auto& p : e->ports) {
-              if (p.name == def.port_name) m.named.push_back({a, p.protocol, p.port});
-            }
-          }
-        }
-        break;
-    }
-    std::sort(m.addresses.begin(), m.addresses.end());
-    m.addresses.erase(std::unique(m.addresses.begin(), m.addresses.end()), m.addresses.end());
-    std::sort(m.named.begin(), m.named.end());
-    m.named.erase(std::unique(m.named.begin(), m.named.end()), m.named.end());
+    m = staticMembers(def, snapshot.nodeAddresses(program.node));
+    for (const auto& [e, labels] : labelled) addEndpointMembers(def, *e, labels, m);
+    normalizeMembers(m);
   }
   return out;
 }

@@ -139,11 +139,8 @@ std::string setType(const SetDef& def) {
   return addr;
 }
 
-std::vector<std::string> setElements(const SetDef& def, const MemberMap& members) {
+std::vector<std::string> setElements(const SetDef&, const SetMembers& m) {
   std::vector<std::string> out;
-  auto it = members.find(def.name);
-  if (it == members.end()) return out;
-  const SetMembers& m = it->second;
   for (const auto& a : m.addresses) out.push_back(a.toString());
   for (const auto& n : m.nets) {
     // Interval sets reject overlaps: keep only prefixes no other member contains.
@@ -156,6 +153,12 @@ std::vector<std::string> setElements(const SetDef& def, const MemberMap& members
         fmt::format("{} . {} . {}", n.address.toString(), protocolName(n.protocol), n.port));
   }
   return out;
+}
+
+std::vector<std::string> setElements(const SetDef& def, const MemberMap& members) {
+  auto it = members.find(def.name);
+  if (it == members.end()) return {};
+  return setElements(def, it->second);
 }
 
 std::string setBody(const SetDef& def) {
@@ -257,79 +260,112 @@ std::string renderNftables(const Program& program, const MemberMap& members) {
   return out;
 }
 
-std::string renderNftablesUpdate(const Program& before, const MemberMap& before_members,
-                                 const Program& after, const MemberMap& after_members) {
+std::string renderNftablesChange(const Program& after, const ProgramChange& change) {
   const std::string t = fmt::format("inet {}", kNftTable);
   std::string out;
+  auto endpointRules = [](const EndpointProgram& ep, Direction d) {
+    return endpointChainRules(ep, ep.chain(d));
+  };
+  std::vector<std::string> gone;  // chains to delete at the end
   // 1. New sets and chains (rules come later, once every chain they jump to exists).
-  for (const auto& [name, def] : after.sets) {
-    auto old = before.sets.find(name);
-    if (old == before.sets.end() || !(old->second == def)) {
-      if (old != before.sets.end()) continue;  // same name, other definition: not produced
-      out += fmt::format("add set {} {} {{ {} }}\n", t, name, setBody(def));
-    }
+  for (const auto& name : change.sets_added) {
+    out += fmt::format("add set {} {} {{ {} }}\n", t, name, setBody(after.sets.at(name)));
   }
-  const auto old_chains = allChains(before);
-  const auto new_chains = allChains(after);
-  for (const auto& [name, rules] : new_chains) {
-    if (!old_chains.count(name)) out += fmt::format("add chain {} {}\n", t, name);
+  for (const auto& name : change.policy_chains_added) {
+    out += fmt::format("add chain {} {}\n", t, name);
+  }
+  std::vector<const EndpointProgram*> added;
+  for (const auto& id : change.endpoints_added) {
+    const EndpointProgram* ep = after.findEndpoint(id);
+    if (ep == nullptr) continue;
+    added.push_back(ep);
+    out +=
+        fmt::format("add chain {} {}\nadd chain {} {}\n", t, ep->egress.name, t, ep->ingress.name);
   }
   // 2. Set elements.
-  for (const auto& [name, def] : after.sets) {
-    const auto now = setElements(def, after_members);
-    std::vector<std::string> was;
-    if (auto old = before.sets.find(name); old != before.sets.end()) {
-      was = setElements(old->second, before_members);
+  for (const auto& [name, members] : change.elements_removed) {
+    auto def = after.sets.find(name);
+    if (def == after.sets.end()) continue;  // the set goes as a whole
+    const auto elements = setElements(def->second, members);
+    if (!elements.empty()) {
+      out += fmt::format("delete element {} {} {{ {} }}\n", t, name, join(elements, ", "));
     }
-    std::set<std::string> now_set(now.begin(), now.end()), was_set(was.begin(), was.end());
-    std::vector<std::string> removed, added;
-    for (const auto& e : was) {
-      if (!now_set.count(e)) removed.push_back(e);
-    }
-    for (const auto& e : now) {
-      if (!was_set.count(e)) added.push_back(e);
-    }
-    if (!removed.empty()) {
-      out += fmt::format("delete element {} {} {{ {} }}\n", t, name, join(removed, ", "));
-    }
-    if (!added.empty())
-      out += fmt::format("add element {} {} {{ {} }}\n", t, name, join(added, ", "));
   }
-  // 3. Changed and new chains: flush and rewrite.
-  for (const auto& [name, rules] : new_chains) {
-    auto old = old_chains.find(name);
-    if (old != old_chains.end() && old->second == rules) continue;
-    if (old != old_chains.end()) out += fmt::format("flush chain {} {}\n", t, name);
+  for (const auto& [name, members] : change.elements_added) {
+    auto def = after.sets.find(name);
+    if (def == after.sets.end()) continue;
+    const auto elements = setElements(def->second, members);
+    if (!elements.empty()) {
+      out += fmt::format("add element {} {} {{ {} }}\n", t, name, join(elements, ", "));
+    }
+  }
+  // 3. Rules of new and changed chains.
+  auto writeRules = [&](const std::string& name, const std::vector<std::string>& rules,
+                        bool flush) {
+    if (flush) out += fmt::format("flush chain {} {}\n", t, name);
     for (const auto& r : rules) out += fmt::format("add rule {} {} {}\n", t, name, r);
+  };
+  for (const auto* list : {&change.policy_chains_added, &change.policy_chains_changed}) {
+    for (const auto& name : *list) {
+      writeRules(name, policyChainRules(after, after.policy_chains.at(name)),
+                 list == &change.policy_chains_changed);
+    }
   }
-  // 4. Dispatch maps.
+  for (const auto* ep : added) {
+    for (Direction d : {Direction::kEgress, Direction::kIngress}) {
+      writeRules(ep->chain(d).name, endpointRules(*ep, d), false);
+    }
+  }
+  for (const auto& old : change.endpoints_changed) {
+    const EndpointProgram* ep = after.findEndpoint(old.endpoint_id);
+    if (ep == nullptr) continue;
+    for (Direction d : {Direction::kEgress, Direction::kIngress}) {
+      auto rules = endpointRules(*ep, d);
+      if (rules != endpointRules(old, d)) writeRules(ep->chain(d).name, rules, true);
+    }
+  }
+  // 4. Dispatch maps: entries of removed endpoints and old interfaces go, new ones come.
   for (Direction d : {Direction::kEgress, Direction::kIngress}) {
     const char* map = d == Direction::kEgress ? "from-wl" : "to-wl";
-    const auto was = mapEntries(before, d);
-    const auto now = mapEntries(after, d);
-    for (const auto& e : was) {
-      if (std::find(now.begin(), now.end(), e) == now.end()) {
-        out += fmt::format("delete element {} {} {{ \"{}\" }}\n", t, map, e.interface);
-      }
+    std::vector<std::string> removed;
+    std::vector<MapEntry> now;
+    for (const auto& old : change.endpoints_removed) {
+      if (!old.interface_name.empty()) removed.push_back(old.interface_name);
+    }
+    for (const auto& old : change.endpoints_changed) {
+      const EndpointProgram* ep = after.findEndpoint(old.endpoint_id);
+      if (ep == nullptr || ep->interface_name == old.interface_name) continue;
+      if (!old.interface_name.empty()) removed.push_back(old.interface_name);
+      if (!ep->interface_name.empty()) now.push_back({ep->interface_name, ep->chain(d).name});
+    }
+    for (const auto* ep : added) {
+      if (!ep->interface_name.empty()) now.push_back({ep->interface_name, ep->chain(d).name});
+    }
+    for (const auto& iface : removed) {
+      out += fmt::format("delete element {} {} {{ \"{}\" }}\n", t, map, iface);
     }
     for (const auto& e : now) {
-      if (std::find(was.begin(), was.end(), e) == was.end()) {
-        out += fmt::format("add element {} {} {{ {} }}\n", t, map, mapElement(e));
-      }
+      out += fmt::format("add element {} {} {{ {} }}\n", t, map, mapElement(e));
     }
   }
   // 5. Chains nobody jumps to any more: empty them all first, then delete them.
-  std::vector<std::string> gone;
-  for (const auto& [name, rules] : old_chains) {
-    if (!new_chains.count(name)) gone.push_back(name);
+  for (const auto& old : change.endpoints_removed) {
+    gone.push_back(old.ingress.name);
+    gone.push_back(old.egress.name);
   }
+  gone.insert(gone.end(), change.policy_chains_removed.begin(), change.policy_chains_removed.end());
   for (const auto& name : gone) out += fmt::format("flush chain {} {}\n", t, name);
   for (const auto& name : gone) out += fmt::format("delete chain {} {}\n", t, name);
   // 6. Sets no rule references any more.
-  for (const auto& [name, def] : before.sets) {
-    if (!after.sets.count(name)) out += fmt::format("delete set {} {}\n", t, name);
+  for (const auto& name : change.sets_removed) {
+    out += fmt::format("delete set {} {}\n", t, name);
   }
   return out;
+}
+
+std::string renderNftablesUpdate(const Program& before, const MemberMap& before_members,
+                                 const Program& after, const MemberMap& after_members) {
+  return renderNftablesChange(after, diffPrograms(before, before_members, after, after_members));
 }
 
 }  // namespace coral::policy

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "policy/program.h"
+#include "policy/program_change.h"
 
 namespace coral::policy {
 
@@ -37,5 +38,14 @@ std::string renderNftables(const Program& program, const MemberMap& members);
 // updated, then chains and sets nobody references any more deleted. Empty when equal.
 std::string renderNftablesUpdate(const Program& before, const MemberMap& before_members,
                                  const Program& after, const MemberMap& after_members);
+
+}  // namespace coral::policy
+
+namespace coral::policy {
+
+// The commands that apply `change` to the table holding the state before it, leaving the
+// one rendered from `after` and its members: the update above, from a change computed
+// elsewhere (IncrementalCompiler). Empty when the change is empty.
+std::string renderNftablesChange(const Program& after, const ProgramChange& change);
 
 }  // namespace coral::policy

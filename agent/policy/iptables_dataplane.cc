@@ -81,9 +81,8 @@ class IptablesPolicyDataplane : public PolicyDataplane {
     return absl::OkStatus();
   }
 
-  absl::Status writeDelta(const policy::Program&, const policy::MemberMap&,
-                          const policy::Program& after, const policy::MemberMap& after_members,
-                          PolicyApplyStats& stats) override {
+  absl::Status writeDelta(const policy::Program& after, const policy::MemberMap& after_members,
+                          const policy::ProgramChange&, PolicyApplyStats& stats) override {
     return writeFull(after, after_members, stats);
   }
 

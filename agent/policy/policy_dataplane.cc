@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <set>
 
 #include "common/log.h"
@@ -35,11 +34,9 @@ class NftPolicyDataplane : public PolicyDataplane {
     return run(text, stats);
   }
 
-  absl::Status writeDelta(const policy::Program& before, const policy::MemberMap& before_members,
-                          const policy::Program& after, const policy::MemberMap& after_members,
-                          PolicyApplyStats& stats) override {
-    const std::string text =
-        policy::renderNftablesUpdate(before, before_members, after, after_members);
+  absl::Status writeDelta(const policy::Program& after, const policy::MemberMap& /*after_members*/,
+                          const policy::ProgramChange& change, PolicyApplyStats& stats) override {
+    const std::string text = policy::renderNftablesChange(after, change);
     if (text.empty()) return absl::OkStatus();
     return run(text, stats);
   }
@@ -103,26 +100,19 @@ absl::Status PolicyDataplane::applyLocked(const policy::Snapshot& snapshot) {
     const policy::Endpoint* seen = snapshot.findEndpoint(e.id());
     return seen != nullptr && seen->interface_name == e.interface_name;
   });
-  std::optional<policy::Snapshot> merged;
-  if (!pending_.empty()) {
-    merged = snapshot;
-    for (const auto& e : pending_) merged->addEndpoint(e);
-  }
-  const policy::Snapshot& source = merged ? *merged : snapshot;
-  policy::Program program = policy::compile(source, node_);
-  policy::MemberMap members = policy::computeMembers(program, source);
+  const policy::ProgramChange change = compiler_.update(snapshot, pending_);
   PolicyApplyStats stats;
+  stats.incremental = !compiler_.lastWasFull();
   stats.compile_ms = msSince(start);
-  if (written_ && program == program_ && members == members_) {
+  if (written_ && change.empty()) {
     stats_ = stats;
     return absl::OkStatus();
   }
-  absl::Status status = written_ ? writeDelta(program_, members_, program, members, stats)
-                                 : writeFull(program, members, stats);
+  const policy::Program& program = compiler_.program();
+  const policy::MemberMap& members = compiler_.members();
+  absl::Status status =
+      written_ ? writeDelta(program, members, change, stats) : writeFull(program, members, stats);
   stats_ = stats;
-  program_ = std::move(program);
-  members_ = std::move(members);
-  have_desired_ = true;
   // After a failure the kernel's state is unknown: the next write replaces everything.
   written_ = status.ok();
   return status;
@@ -130,16 +120,18 @@ absl::Status PolicyDataplane::applyLocked(const policy::Snapshot& snapshot) {
 
 absl::StatusOr<bool> PolicyDataplane::resync() {
   std::lock_guard lock(mu_);
-  if (!have_desired_) return false;
+  if (compiler_.empty()) return false;
+  const policy::Program& program = compiler_.program();
+  const policy::MemberMap& members = compiler_.members();
   if (written_) {
-    auto difference = kernelDifference(program_, members_);
+    auto difference = kernelDifference(program, members);
     if (!difference.ok()) return difference.status();
     if (difference->empty()) return false;
     log::warn("policy resync: the kernel differs, rewriting the whole table",
               {{"difference", *difference}, {"node", node_}});
   }
   PolicyApplyStats stats;
-  absl::Status status = writeFull(program_, members_, stats);
+  absl::Status status = writeFull(program, members, stats);
   stats_ = stats;
   written_ = status.ok();
   if (!status.ok()) return status;
@@ -150,7 +142,7 @@ absl::StatusOr<std::vector<RuleCounter>> PolicyDataplane::counters(std::string_v
   std::lock_guard lock(mu_);
   auto all = readCounters();
   if (!all.ok() || endpoint_id.empty()) return all;
-  const policy::EndpointProgram* ep = program_.findEndpoint(endpoint_id);
+  const policy::EndpointProgram* ep = compiler_.program().findEndpoint(endpoint_id);
   if (ep == nullptr) {
     return absl::NotFoundError(
         fmt::format("endpoint \"{}\" is not programmed on node {}", endpoint_id, node_));
@@ -172,7 +164,7 @@ PolicyApplyStats PolicyDataplane::lastApply() const {
 
 policy::Program PolicyDataplane::lastProgram() const {
   std::lock_guard lock(mu_);
-  return program_;
+  return compiler_.program();
 }
 
 PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft) {

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "agent/policy/nft_applier.h"
 #include "agent/policy/nft_table_state.h"
+#include "policy/incremental.h"
 #include "policy/program.h"
 #include "policy/snapshot.h"
 
@@ -37,6 +38,7 @@ namespace coral::agent {
 struct PolicyApplyStats {
   bool full = false;          // the whole table was written
   size_t commands_bytes = 0;  // size of the transaction text
+  bool incremental = false;   // only endpoints changed: compiled incrementally
   double compile_ms = 0;      // compile + members
   double write_ms = 0;        // the kernel transaction
 };
@@ -66,28 +68,25 @@ class PolicyDataplane {
   // Backend hooks, called with mu_ held.
   virtual absl::Status writeFull(const policy::Program& program, const policy::MemberMap& members,
                                  PolicyApplyStats& stats) = 0;
-  virtual absl::Status writeDelta(const policy::Program& before,
-                                  const policy::MemberMap& before_members,
-                                  const policy::Program& after,
+  // `change` turns what was last written into (after, after_members).
+  virtual absl::Status writeDelta(const policy::Program& after,
                                   const policy::MemberMap& after_members,
-                                  PolicyApplyStats& stats) = 0;
+                                  const policy::ProgramChange& change, PolicyApplyStats& stats) = 0;
   // Empty when the kernel holds what (program, members) renders to, else the first
   // difference.
   virtual absl::StatusOr<std::string> kernelDifference(const policy::Program& program,
                                                        const policy::MemberMap& members) = 0;
   virtual absl::StatusOr<std::vector<RuleCounter>> readCounters() = 0;
   // The program last computed, for backend hooks (mu_ is held while they run).
-  const policy::Program& programLocked() const { return program_; }
+  const policy::Program& programLocked() const { return compiler_.program(); }
 
  private:
   absl::Status applyLocked(const policy::Snapshot& snapshot);
 
   const std::string node_;
   mutable std::mutex mu_;
-  bool have_desired_ = false;  // program_/members_ hold a computed state
-  bool written_ = false;       // the kernel holds program_/members_
-  policy::Program program_;
-  policy::MemberMap members_;
+  bool written_ = false;  // the kernel holds compiler_'s program and members
+  policy::IncrementalCompiler compiler_{node_};
   std::vector<policy::Endpoint> pending_;  // ensured, not yet seen in a snapshot
   PolicyApplyStats stats_;
 };
