@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "model/schema.h"
 #include "model/yaml.h"
 
 namespace coral::model {
@@ -84,8 +85,36 @@ const std::map<std::string, std::string>& kindDescriptions() {
       {"WorkloadEndpoint", "A pod's interface; written by corald."},
       {"NetworkPolicy", "Coral network policy for the endpoints of one namespace."},
       {"GlobalNetworkPolicy", "Coral network policy across namespaces and hosts."},
+      {"KeyValue",
+       "A datastore key outside the resource kinds; written by the Kubernetes datastore."},
   };
   return descriptions;
+}
+
+// keyvalues.coral.network: where the Kubernetes datastore (datastore/kubernetes/
+// resource_map.h) keeps keys that are not resources of a Coral kind. Not a model kind, so
+// described here.
+struct KeyValueSpec {
+  std::string key;
+  std::string value;
+  template <class V>
+  void describe(V& v) {
+    v("key", key, {.required = true, .doc = "The datastore key, base64"});
+    v("value", value, {.required = true, .doc = "The value, base64"});
+  }
+};
+
+const KindInfo& keyValueKind() {
+  static const KindInfo kind = [] {
+    KindInfo k;
+    k.kind = "KeyValue";
+    k.api_version = kApiGroupVersion;
+    k.plural = "keyvalues";
+    k.namespaced = false;
+    k.spec_schema = [] { return schemaOf<KeyValueSpec>(); };
+    return k;
+  }();
+  return kind;
 }
 
 std::string lower(std::string_view s) {
@@ -178,6 +207,9 @@ absl::StatusOr<std::vector<Json>> customResourceDefinitions() {
     if (!crd.ok()) return crd.status();
     out.push_back(std::move(*crd));
   }
+  auto kv = customResourceDefinition(keyValueKind());
+  if (!kv.ok()) return kv.status();
+  out.push_back(std::move(*kv));
   return out;
 }
 

@@ -20,7 +20,8 @@ inline constexpr const char* kApiGroup = "coral.network";
 // (a new column in registry.cc must say where `kubectl get` finds it).
 absl::StatusOr<Json> customResourceDefinition(const KindInfo& kind);
 
-// Every coral.network kind, in registry order.
+// Every coral.network kind, in registry order, then KeyValue (the Kubernetes datastore's
+// home for keys outside the kinds; not a model kind).
 absl::StatusOr<std::vector<Json>> customResourceDefinitions();
 
 // The manifests part: a comment that says it is generated, then one YAML document per CRD.

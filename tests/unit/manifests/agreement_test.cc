@@ -221,8 +221,11 @@ TEST(SchemaAgreement, SchemaAndCoralAgreeOnTheTable) {
         break;
     }
   }
-  // Every CRD has rows.
-  for (const auto& [kind, crd] : crds) EXPECT_GT(kinds_covered[kind], 0) << kind;
+  // Every CRD of a model kind has rows (KeyValue is the datastore's, Coral never parses it).
+  for (const auto& [kind, crd] : crds) {
+    if (kind == "KeyValue") continue;
+    EXPECT_GT(kinds_covered[kind], 0) << kind;
+  }
 }
 
 // What Coral defaults unconditionally, the API server defaults the same way, so an object
