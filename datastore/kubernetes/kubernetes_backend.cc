@@ -187,7 +187,15 @@ class KubeWatch : public Watch {
           WatchEvent we;
           we.type = type == "DELETED" ? EventType::kDelete : EventType::kPut;
           we.kv = std::move(*kv);
-          if (type == "ADDED") we.kv.create_revision = we.kv.mod_revision;
+          if (type == "ADDED") {
+            we.kv.create_revision = we.kv.mod_revision;
+          } else if (type == "MODIFIED" && !obj["metadata"]
+                                                .value("annotations", Json::object())
+                                                .contains(std::string(kCreateRevisionAnnotation))) {
+            // Changed by someone other than Coral (a kubelet, kubectl): the create
+            // revision is unknown, and certainly not this one.
+            we.kv.create_revision = 0;
+          }
           batch.push_back(std::move(we));
         }
         pushAll(std::move(batch));
