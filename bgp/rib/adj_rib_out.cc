@@ -11,6 +11,8 @@
 namespace coral::bgp {
 namespace {
 
+constexpr size_t kPrefetch = 8;
+
 bool sameAttrs(const PathAttributesPtr& a, const PathAttributesPtr& b) {
   if (a == b) return true;
   return a && b && *a == *b;
@@ -113,7 +115,9 @@ FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
                                           errorMessage(packed.status())));
       continue;
     }
-    for (const auto& p : prefixes) {
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+      if (i + kPrefetch < prefixes.size()) sent_.prefetch(prefixes[i + kPrefetch]);
+      const common::Prefix& p = prefixes[i];
       const uint32_t id = sent_attrs_.ref(attrs);
       auto [value, inserted] = sent_.tryEmplace(p);
       if (!inserted) sent_attrs_.unref(*value);

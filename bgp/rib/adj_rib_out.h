@@ -32,6 +32,11 @@ class AdjRibOut {
   // The route to advertise for `prefix`; nullptr withdraws. Nothing is queued when the
   // peer already has exactly this.
   void set(const common::Prefix& prefix, PathAttributesPtr attrs);
+  // Starts loading `prefix`'s place in the tables (see PrefixMap::prefetch).
+  void prefetch(const common::Prefix& prefix) const {
+    if (!sent_.empty()) sent_.prefetch(prefix);
+    if (!pending_.empty()) pending_.prefetch(prefix);
+  }
   // Route refresh: everything advertised is sent again on the next flush.
   void resendAll();
   // The session went down: nothing is advertised any more.

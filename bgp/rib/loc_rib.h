@@ -58,6 +58,9 @@ class LocRib {
   void setMaxPaths(size_t max_paths, RibChanges& out);
   void setLocalAs(uint32_t local_as) { local_as_ = local_as; }
 
+  // Starts loading `prefix`'s place in the table (see PrefixMap::prefetch).
+  void prefetch(const common::Prefix& prefix) const { table_.prefetch(prefix); }
+
   // A copy of the destination (the table stores paths compactly, see below).
   std::optional<Destination> find(const common::Prefix& prefix) const;
   void forEach(const std::function<void(const common::Prefix&, const Destination&)>& fn) const;

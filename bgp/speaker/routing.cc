@@ -10,6 +10,12 @@
 #include "common/log.h"
 
 namespace coral::bgp {
+namespace {
+
+// How far ahead the big tables are prefetched when many prefixes are touched in a row.
+constexpr size_t kPrefetch = 8;
+
+}  // namespace
 
 LocalIdentity SpeakerCore::identity() const {
   return {config_.local_as, config_.router_id, config_.clusterId()};
@@ -146,7 +152,10 @@ void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
     }
     const PathAttributesPtr attrs = interner_.intern(a);
     for (const auto* list : {&update.announced_v4, &update.announced_v6}) {
-      for (const common::Prefix& p : *list) importRoute(peer, p, attrs, loop, changes);
+      for (size_t i = 0; i < list->size(); ++i) {
+        if (i + kPrefetch < list->size()) rib_.prefetch((*list)[i + kPrefetch]);
+        importRoute(peer, (*list)[i], attrs, loop, changes);
+      }
     }
   }
   propagate(changes);
@@ -277,7 +286,9 @@ void SpeakerCore::propagate(const RibChanges& changes) {
     const bool cacheable = target.filter == nullptr || !target.filter->dependsOnPrefix();
     // Many prefixes share a best path's attributes: rewrite each set once per peer.
     std::map<std::tuple<const PathAttributes*, uint32_t, bool>, PathAttributesPtr> cache;
-    for (const RibChange& c : changes) {
+    for (size_t i = 0; i < changes.size(); ++i) {
+      if (i + kPrefetch < changes.size()) peer->adjOut().prefetch(changes[i + kPrefetch].prefix);
+      const RibChange& c = changes[i];
       if (c.bestUnchanged()) continue;
       if (!c.new_best) {
         peer->adjOut().set(c.prefix, nullptr);
