@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Validates Kubernetes objects against the Kubernetes API's OpenAPI schemas, as compiled
-// into the npm package kubernetes-models (Kubernetes 1.27 schemas; types, required
-// fields, enums and formats; it does not reject unknown fields).
+// Validates Kubernetes objects against the Kubernetes API: the OpenAPI schemas as compiled
+// into the npm package kubernetes-models (Kubernetes 1.27: types, required fields, enums,
+// formats), and, since those schemas accept any extra field, the field lists of the
+// official client's models (@kubernetes/client-node 0.22, Kubernetes 1.30): a field the
+// API does not have is an error, as with `kubectl apply --validate=strict`.
 //
 //   node validate.js FILE...   (YAML streams; "-" reads stdin)
 //
@@ -12,6 +14,45 @@
 "use strict";
 const fs = require("fs");
 const yaml = require("js-yaml");
+const client = require("@kubernetes/client-node");
+
+// The client-node model of a top-level object: "apps/v1" DaemonSet → "V1DaemonSet".
+function clientModelFor(apiVersion, kind) {
+  const version = apiVersion.split("/").pop();
+  const name = version.charAt(0).toUpperCase() + version.slice(1) + kind;
+  const cls = client[name];
+  return cls && typeof cls.getAttributeTypeMap === "function" ? name : null;
+}
+
+// Unknown fields of `value` read as client-node type `type`, with their paths.
+function unknownFields(value, type, path, out) {
+  if (value === null || value === undefined || typeof value !== "object") return;
+  let m;
+  if ((m = /^Array<(.+)>$/.exec(type))) {
+    if (Array.isArray(value)) value.forEach((v, i) => unknownFields(v, m[1], `${path}[${i}]`, out));
+    return;
+  }
+  if ((m = /^\{ \[key: string\]: (.+); \}$/.exec(type))) {
+    for (const [k, v] of Object.entries(value)) unknownFields(v, m[1], `${path}.${k}`, out);
+    return;
+  }
+  const cls = client[type];
+  if (!cls || typeof cls.getAttributeTypeMap !== "function") return;  // scalars, any, object
+  const attrs = new Map(cls.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (!attrs.has(k)) {
+      out.push(`${at}: unknown field`);
+      continue;
+    }
+    let t = attrs.get(k);
+    // Schemas nest schemas where the model only says "object".
+    if (type === "V1JSONSchemaProps" && (k === "items" || k === "additionalProperties")) {
+      t = "V1JSONSchemaProps";
+    }
+    unknownFields(v, t, at, out);
+  }
+}
 
 function modelFor(apiVersion, kind) {
   if (typeof apiVersion !== "string" || typeof kind !== "string") return null;
@@ -59,15 +100,27 @@ function main(files) {
         failed++;
         return;
       }
+      const strict = [];
+      const model = clientModelFor(doc.apiVersion, doc.kind);
+      if (!model) {
+        console.log(`error ${where}: no field list for apiVersion ${doc.apiVersion} kind ${doc.kind}`);
+        failed++;
+        return;
+      }
+      unknownFields(doc, model, "", strict);
+      const problems = [];
       try {
         new Model(doc).validate();
-        console.log(`ok ${where}`);
       } catch (e) {
-        const details = e.errors
-          ? e.errors.map((x) => `${x.instancePath || "/"} ${x.message}`).join("; ")
-          : e.message;
-        console.log(`error ${where}: ${details}`);
+        if (e.errors) problems.push(...e.errors.map((x) => `${x.instancePath || "/"} ${x.message}`));
+        else problems.push(e.message);
+      }
+      problems.push(...strict);
+      if (problems.length) {
+        console.log(`error ${where}: ${problems.join("; ")}`);
         failed++;
+      } else {
+        console.log(`ok ${where}`);
       }
     });
   }

@@ -1,6 +1,6 @@
 // manifests/ with outside tools: the Kubernetes objects validate against the Kubernetes
-// API schemas (tests/tools/k8s-validate: node and the npm package kubernetes-models, which
-// scripts/setup-debian.sh installs), scripts/gen-manifests.sh --check finds nothing stale,
+// API schemas and field lists (tests/tools/k8s-validate: node and the npm packages
+// kubernetes-models and @kubernetes/client-node, which scripts/setup-debian.sh installs), scripts/gen-manifests.sh --check finds nothing stale,
 // and manifests/install-cni.sh installs into a temporary node tree atomically and
 // idempotently. A missing tool fails the test, it does not skip it.
 #include <fmt/format.h>
@@ -82,18 +82,21 @@ TEST(KubernetesSchemas, KubernetesExamplesValidate) {
 
 TEST(KubernetesSchemas, ValidatorRejectsABrokenDaemonSet) {
   requireValidator();
-  // The probe has no port and privileged is a string: a validator that passed this would
-  // make the test above meaningless.
+  // The probe has no port, privileged is a string, volumeMount is a typo: a validator that
+  // passed this would make the test above meaningless.
   const fs::path bad = fs::temp_directory_path() / fmt::format("coral-bad-{}.yaml", ::getpid());
   std::ofstream(bad) << "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec:\n"
                         "  selector: {}\n  template:\n    spec:\n      containers:\n"
                         "      - name: c\n        livenessProbe: {httpGet: {path: /livez}}\n"
-                        "        securityContext: {privileged: 'yes'}\n";
+                        "        securityContext: {privileged: 'yes'}\n"
+                        "        volumeMount: []\n";
   const auto r = run(fmt::format("node {} {}", quote(validatorDir() / "validate.js"), quote(bad)));
   fs::remove(bad);
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("must have required property port"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("privileged must be boolean"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("containers[0].volumeMount: unknown field"), std::string::npos)
+      << r.output;
 }
 
 TEST(GenManifests, CommittedManifestsAreCurrent) {
