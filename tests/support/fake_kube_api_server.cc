@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -199,6 +200,7 @@ class FakeKubeApiServer::Impl {
     dir_ = tmpl;
     std::ofstream(dir_ + "/server.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
                                         << "extendedKeyUsage=serverAuth\n";
+    std::ofstream(dir_ + "/client.ext") << "extendedKeyUsage=clientAuth\n";
     const std::string script = fmt::format(
         "set -e; cd {0}; exec >openssl.log 2>&1;"
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
@@ -206,8 +208,13 @@ class FakeKubeApiServer::Impl {
         "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
         "/CN=fake-kube;"
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
-        "-extfile server.ext -out server.pem",
+        "-extfile server.ext -out server.pem;"
+        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
+        "-subj /O=system:nodes/CN=system:node:node-1;"
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
+        "-extfile client.ext -out client.pem",
         dir_);
+
     if (std::system(script.c_str()) != 0) {
       return absl::InternalError(
           fmt::format("openssl failed (Debian package openssl); see {}/openssl.log", dir_));
@@ -215,6 +222,10 @@ class FakeKubeApiServer::Impl {
     boost::system::error_code ec;
     ssl_.use_certificate_chain_file(dir_ + "/server.pem", ec);
     if (!ec) ssl_.use_private_key_file(dir_ + "/server.key", ssl::context::pem, ec);
+    // Client certificates signed by the CA authenticate too (as their CN); they are
+    // asked for, not required, so bearer tokens keep working.
+    if (!ec) ssl_.load_verify_file(dir_ + "/ca.pem", ec);
+    ssl_.set_verify_mode(ssl::verify_peer);
     if (ec) return absl::InternalError("server certificate: " + ec.message());
     acceptor_ = std::make_unique<tcp::acceptor>(ioc_);
     acceptor_->open(tcp::v4());
@@ -394,7 +405,14 @@ class FakeKubeApiServer::Impl {
     {
       std::lock_guard lock(mu_);
       const std::string header = auth == req.end() ? "" : std::string(auth->value());
-      if (!header.starts_with("Bearer ") || !tokens_.contains(header.substr(7))) {
+      const bool token_ok = header.starts_with("Bearer ") && tokens_.contains(header.substr(7));
+      bool cert_ok = false;
+      if (auth == req.end()) {
+        X509* peer = SSL_get_peer_certificate(stream.native_handle());
+        cert_ok = peer != nullptr && SSL_get_verify_result(stream.native_handle()) == X509_V_OK;
+        if (peer != nullptr) X509_free(peer);
+      }
+      if (!token_ok && !cert_ok) {
         return send(stream, 401, statusJson(401, "Unauthorized", "Unauthorized"));
       }
     }
@@ -858,6 +876,24 @@ std::string FakeKubeApiServer::writeKubeconfig(const std::string& name,
       "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: coral\n"
       "    namespace: coral-system\n",
       server(), caPath(), token.empty() ? impl_->options_.token : token);
+  return path;
+}
+
+std::string FakeKubeApiServer::writeClientCertKubeconfig(const std::string& name) const {
+  auto data = [&](const std::string& file) {
+    std::ifstream in(impl_->dir_ + "/" + file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return absl::Base64Escape(ss.str());
+  };
+  const std::string path = impl_->dir_ + "/" + name;
+  std::ofstream(path) << fmt::format(
+      "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+      "clusters:\n- name: fake\n  cluster:\n    server: {}\n    certificate-authority-data: {}\n"
+      "users:\n- name: node\n  user:\n    client-certificate-data: {}\n"
+      "    client-key-data: {}\n"
+      "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: node\n",
+      server(), data("ca.pem"), data("client.pem"), data("client.key"));
   return path;
 }
 

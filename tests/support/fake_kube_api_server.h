@@ -13,7 +13,8 @@
 //  * watch (?watch=1) from a resourceVersion: ADDED/MODIFIED/DELETED in revision order,
 //    BOOKMARK with allowWatchBookmarks, synthetic ADDED for resourceVersion "" or "0",
 //    an ERROR event with a 410 Status when the revision was compacted, timeoutSeconds;
-//  * bearer-token authentication (401), RBAC denials (403 with the API server's message),
+//  * bearer-token or client-certificate authentication (401), RBAC denials (403 with the API
+//  server's message),
 //    429 with Retry-After and 5xx injected on demand.
 // Test hooks: compact(), dropWatches(), setTokens(), deny(), failNext(). A throwaway CA and
 // server certificate (IP 127.0.0.1) are made with the openssl command at start.
@@ -49,6 +50,10 @@ class FakeKubeApiServer {
   // "kubernetes://" + path.
   std::string writeKubeconfig(const std::string& name = "kubeconfig",
                               const std::string& token = "") const;
+
+  // A kubeconfig with a client certificate (CN system:node:node-1) and the CA inline
+  // (*-data fields), no token.
+  std::string writeClientCertKubeconfig(const std::string& name = "kubeconfig-cert") const;
 
   // Test hooks.
   void setTokens(std::set<std::string> tokens);

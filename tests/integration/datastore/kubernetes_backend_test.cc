@@ -292,6 +292,17 @@ TEST_F(KubernetesBackendTest, RejectsAServerCertificateFromAnotherCa) {
       << got.status();
 }
 
+TEST_F(KubernetesBackendTest, KubeconfigWithClientCertificate) {
+  auto backend = openKubernetesBackend("kubernetes://" + fake_->writeClientCertKubeconfig());
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  auto put = (*backend)->put("/cert/a", "1");
+  ASSERT_TRUE(put.ok()) << put.status();
+  // Without any credential the server says 401.
+  fake_->setTokens({"something-else"});
+  EXPECT_EQ(backend_->get("/cert/a").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE((*backend)->get("/cert/a").ok());
+}
+
 TEST(KubernetesBackoff, ExponentialWithJitterAndRetryAfter) {
   using kubernetes::KubeClient;
   for (int attempt = 0; attempt < 12; ++attempt) {
