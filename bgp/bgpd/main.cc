@@ -71,9 +71,13 @@ class Daemon {
     // Graceful restart as the restarting speaker: our forwarding state (kernel routes)
     // survived, so tell the peers (R bit) and they keep our routes meanwhile.
     config_.speaker.restarting = crashed;
-    auto speaker = Speaker::start(config_.speaker, [this](const std::vector<BestPathChange>& c) {
-      if (kernel_) kernel_->apply(c);
-    });
+    // Without kernel routes nobody needs the best-path changes: no callback, so the
+    // speaker does not build them (a reload keeps kernel.install as it was).
+    BestPathCallback on_best_path;
+    if (kernel_) {
+      on_best_path = [this](const std::vector<BestPathChange>& c) { kernel_->apply(c); };
+    }
+    auto speaker = Speaker::start(config_.speaker, std::move(on_best_path));
     if (!speaker.ok()) {
       std::cerr << fmt::format("coral-bgpd: {}\n", errorMessage(speaker.status()));
       return 1;

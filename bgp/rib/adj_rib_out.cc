@@ -13,6 +13,25 @@ namespace {
 
 constexpr size_t kPrefetch = 8;
 
+// The order of common::Prefix, with IPv4 compared as integers (the defaulted <=> compares
+// 16 address bytes with memcmp).
+bool prefixLess(const common::Prefix& a, const common::Prefix& b) {
+  if (a.isV4() && b.isV4()) {
+    const auto x = a.address().bytes(), y = b.address().bytes();
+    const uint32_t xa = uint32_t(x[0]) << 24 | uint32_t(x[1]) << 16 | uint32_t(x[2]) << 8 | x[3];
+    const uint32_t ya = uint32_t(y[0]) << 24 | uint32_t(y[1]) << 16 | uint32_t(y[2]) << 8 | y[3];
+    return xa != ya ? xa < ya : a.length() < b.length();
+  }
+  return a < b;
+}
+
+// Sorted output is easier to read and test; the input is usually in order already.
+void sortPrefixes(std::vector<common::Prefix>& list) {
+  if (!std::is_sorted(list.begin(), list.end(), prefixLess)) {
+    std::sort(list.begin(), list.end(), prefixLess);
+  }
+}
+
 bool sameAttrs(const PathAttributesPtr& a, const PathAttributesPtr& b) {
   if (a == b) return true;
   return a && b && *a == *b;
@@ -29,7 +48,7 @@ void AdjRibOut::set(const common::Prefix& prefix, PathAttributesPtr attrs) {
     pending_.erase(prefix);
     return;
   }
-  *pending_.tryEmplace(prefix).first = std::move(attrs);
+  *pending_.tryEmplace(prefix).first = {prefix, std::move(attrs)};
 }
 
 void AdjRibOut::resendAll() {
@@ -37,11 +56,11 @@ void AdjRibOut::resendAll() {
   // sent. A pending change of a prefix wins over what was sent.
   sent_.forEach([&](const common::Prefix& prefix, uint32_t id) {
     auto [value, inserted] = pending_.tryEmplace(prefix);
-    if (inserted) *value = sent_attrs_.get(id);
+    if (inserted) *value = {prefix, sent_attrs_.get(id)};
   });
   std::vector<common::Prefix> forget;
-  pending_.forEach([&](const common::Prefix& prefix, const PathAttributesPtr& attrs) {
-    if (attrs) forget.push_back(prefix);
+  pending_.forEach([&](const common::Prefix& prefix, const Pending& p) {
+    if (p.attrs) forget.push_back(prefix);
   });
   for (const auto& prefix : forget) eraseSent(prefix);
 }
@@ -75,10 +94,9 @@ FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
   // Take a slice of the pending changes.
   std::vector<std::pair<common::Prefix, PathAttributesPtr>> slice;
   slice.reserve(max_prefixes != 0 ? std::min(max_prefixes, pending_.size()) : pending_.size());
-  common::Prefix prefix;
-  PathAttributesPtr attrs;
-  while ((max_prefixes == 0 || slice.size() < max_prefixes) && pending_.pop(prefix, attrs)) {
-    slice.emplace_back(prefix, std::move(attrs));
+  Pending p;
+  while ((max_prefixes == 0 || slice.size() < max_prefixes) && pending_.popValue(p)) {
+    slice.emplace_back(p.prefix, std::move(p.attrs));
   }
   // Group: withdrawals per family; announcements per (family, attribute set).
   std::vector<common::Prefix> withdraw[2];
@@ -96,7 +114,7 @@ FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
   }
   for (auto& list : withdraw) {
     if (list.empty()) continue;
-    std::sort(list.begin(), list.end());
+    sortPrefixes(list);
     auto packed = packWithdrawals(list, ctx);
     if (!packed.ok()) {
       result.errors.emplace_back(errorMessage(packed.status()));
@@ -106,7 +124,7 @@ FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
     for (auto& m : *packed) result.messages.push_back(std::move(m));
   }
   for (auto& [key, prefixes] : groups) {
-    std::sort(prefixes.begin(), prefixes.end());
+    sortPrefixes(prefixes);
     const PathAttributesPtr& attrs = owners[key.second];
     auto packed = packAnnouncements(*attrs, prefixes, ctx);
     if (!packed.ok()) {

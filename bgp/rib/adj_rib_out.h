@@ -42,6 +42,8 @@ class AdjRibOut {
   // The session went down: nothing is advertised any more.
   void clear();
   bool hasPending() const { return !pending_.empty(); }
+  // Nothing advertised and nothing pending.
+  bool empty() const { return sent_.empty() && pending_.empty(); }
   size_t pendingCount() const { return pending_.size(); }
   // Packs the pending changes; at most `max_prefixes` of them (0: all), so a large table
   // goes out in slices the caller can interleave with reading.
@@ -58,7 +60,11 @@ class AdjRibOut {
   // What the peer has: 12 bytes per IPv4 route (the attribute set by number).
   PrefixMap<uint32_t> sent_;
   SharedIndex<PathAttributes> sent_attrs_;
-  PrefixMap<PathAttributesPtr> pending_;  // nullptr: withdraw
+  struct Pending {
+    common::Prefix prefix;    // kept whole: flushing needs no key conversion
+    PathAttributesPtr attrs;  // nullptr: withdraw
+  };
+  PrefixMap<Pending> pending_;
 };
 
 }  // namespace coral::bgp

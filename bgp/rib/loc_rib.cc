@@ -73,8 +73,12 @@ std::vector<Path> LocRib::ecmpSet(const Slot& slot) const {
 
 void LocRib::countFresh(const StoredPath& p, int delta) {
   if (p.stale) return;
-  size_t& n = fresh_[sources_.get(p.source)->id];
-  n = static_cast<size_t>(static_cast<int64_t>(n) + delta);
+  const uint32_t id = sources_.get(p.source)->id;
+  if (fresh_last_ == nullptr || fresh_last_id_ != id) {
+    fresh_last_ = &fresh_[id];  // unordered_map values stay put
+    fresh_last_id_ = id;
+  }
+  *fresh_last_ = static_cast<size_t>(static_cast<int64_t>(*fresh_last_) + delta);
 }
 
 size_t LocRib::freshCount(uint32_t source_id) const {
@@ -257,6 +261,7 @@ size_t LocRib::markStale(uint32_t source_id) {
     }
   });
   fresh_.erase(source_id);
+  fresh_last_ = nullptr;
   return n;
 }
 

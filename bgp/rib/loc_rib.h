@@ -114,6 +114,8 @@ class LocRib {
   SharedIndex<PathAttributes> attrs_;
   SharedIndex<PathSource> sources_;
   std::unordered_map<uint32_t, size_t> fresh_;  // source id -> non-stale paths
+  size_t* fresh_last_ = nullptr;                // the last one used
+  uint32_t fresh_last_id_ = 0;
 };
 
 }  // namespace coral::bgp

@@ -179,6 +179,16 @@ class DenseTable {
     }
   }
 
+  // Moves the last stored entry's value out and erases it; false when empty.
+  bool popLast(V& value) {
+    if (size_ == 0) return false;
+    Entry& e = last();
+    value = std::move(e.value);
+    const K key = e.key;
+    erase(key);
+    return true;
+  }
+
   // The last stored entry (the cheapest to erase). Table not empty.
   Entry& last() { return chunks_.back().back(); }
 
@@ -275,6 +285,11 @@ class PrefixMap {
     v6_.forEach([&](const common::Prefix& p, const V& v) { fn(p, v); });
   }
 
+  // Removes one entry (the cheapest) into `value`; false when empty.
+  bool popValue(V& value) {
+    if (!v6_.empty()) return v6_.popLast(value);
+    return v4_.popLast(value);
+  }
   // Removes one entry (the cheapest) into `prefix`/`value`; false when empty.
   bool pop(common::Prefix& prefix, V& value) {
     if (!v6_.empty()) {

@@ -65,8 +65,14 @@ class SpeakerCore : public PeerHost {
   // Re-runs import policy over a peer's Adj-RIB-In (soft reconfiguration), or asks the
   // peer for a ROUTE-REFRESH (none: resets the session).
   void reimport(Peer& peer, RibChanges& out);
-  // Tells the host and every established peer about `changes`, then flushes.
+  // Tells the host and every established peer about `changes` (after any batched ones),
+  // then flushes.
   void propagate(const RibChanges& changes);
+  // Batches `changes` with others made before the event loop gets back to this: all the
+  // UPDATEs of one socket read (or of several peers' reads) go out together, one pass over
+  // the peers and fuller UPDATEs instead of one round per received message.
+  void propagateSoon(RibChanges changes);
+  void propagateNow(const RibChanges& changes);
   void sendFullTable(Peer& peer);
   void flush(Peer& peer);
   void sweepStale(Peer& peer, std::optional<common::Family> family);
@@ -83,6 +89,8 @@ class SpeakerCore : public PeerHost {
   uint32_t next_source_id_ = 1;
   std::unordered_map<common::Prefix, PathAttributesPtr> originated_;
   std::chrono::steady_clock::time_point started_at_;
+  RibChanges batch_;  // see propagateSoon
+  bool batch_posted_ = false;
 };
 
 }  // namespace coral::bgp

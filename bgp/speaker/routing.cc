@@ -1,6 +1,7 @@
 // SpeakerCore routing: received UPDATEs through loop checks and import policy into the
 // Loc-RIB; best-path diffs out to the host callback and to every established peer's
 // Adj-RIB-Out through the export rules; graceful restart, route refresh, max-prefix.
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 
@@ -14,6 +15,8 @@ namespace {
 
 // How far ahead the big tables are prefetched when many prefixes are touched in a row.
 constexpr size_t kPrefetch = 8;
+// At most this many best-path changes wait for propagateSoon's handler (~150 bytes each).
+constexpr size_t kMaxBatch = 4096;
 
 }  // namespace
 
@@ -132,6 +135,8 @@ void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
     return;
   }
   RibChanges changes;
+  changes.reserve(update.withdrawn_v4.size() + update.withdrawn_v6.size() +
+                  update.announced_v4.size() + update.announced_v6.size());
   for (const auto* list : {&update.withdrawn_v4, &update.withdrawn_v6}) {
     for (const common::Prefix& p : *list) {
       peer.adjIn().erase(p);
@@ -158,7 +163,7 @@ void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
       }
     }
   }
-  propagate(changes);
+  propagateSoon(std::move(changes));
   checkMaxPrefixes(peer);
 }
 
@@ -258,7 +263,38 @@ void SpeakerCore::sweepStale(Peer& peer, std::optional<common::Family> family) {
   propagate(changes);
 }
 
+void SpeakerCore::propagateSoon(RibChanges changes) {
+  if (changes.empty()) return;
+  if (batch_.empty()) {
+    batch_ = std::move(changes);
+  } else {
+    batch_.insert(batch_.end(), std::make_move_iterator(changes.begin()),
+                  std::make_move_iterator(changes.end()));
+  }
+  if (batch_.size() >= kMaxBatch) {
+    // Reads keep coming before the posted handler runs: bound the memory held.
+    propagate({});
+    return;
+  }
+  if (batch_posted_) return;
+  batch_posted_ = true;
+  boost::asio::post(io_, [this] {
+    batch_posted_ = false;
+    propagate({});
+  });
+}
+
 void SpeakerCore::propagate(const RibChanges& changes) {
+  if (!batch_.empty()) {
+    // Earlier changes first, so every peer sees them in order.
+    RibChanges earlier = std::move(batch_);
+    batch_.clear();
+    propagateNow(earlier);
+  }
+  propagateNow(changes);
+}
+
+void SpeakerCore::propagateNow(const RibChanges& changes) {
   if (changes.empty()) return;
   if (on_best_path_) {
     std::vector<BestPathChange> host;
@@ -279,33 +315,70 @@ void SpeakerCore::propagate(const RibChanges& changes) {
     }
     on_best_path_(host);
   }
+  // Many prefixes share a best path's attributes (a whole UPDATE usually has one set):
+  // group the changes by (attribute set, source, family) once, so each peer rewrites each
+  // group once and a peer that exports none of them and has nothing to withdraw is skipped.
+  constexpr uint32_t kUnchanged = UINT32_MAX, kWithdrawn = UINT32_MAX - 1;
+  using GroupKey = std::tuple<const PathAttributes*, uint32_t, bool>;
+  std::vector<const RibChange*> group_best;  // a change of each group, for its best path
+  std::vector<uint32_t> group_of(changes.size());
+  std::map<GroupKey, uint32_t> groups;
+  GroupKey last_key{nullptr, 0, false};
+  uint32_t last_group = kUnchanged;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const RibChange& c = changes[i];
+    if (c.bestUnchanged()) {
+      group_of[i] = kUnchanged;
+      continue;
+    }
+    if (!c.new_best) {
+      group_of[i] = kWithdrawn;
+      continue;
+    }
+    const GroupKey key{c.new_best->attrs.get(), c.new_best->sourceId(), c.prefix.isV4()};
+    if (last_group == kUnchanged || key != last_key) {
+      auto [it, inserted] = groups.emplace(key, static_cast<uint32_t>(group_best.size()));
+      if (inserted) group_best.push_back(&c);
+      last_key = key;
+      last_group = it->second;
+    }
+    group_of[i] = last_group;
+  }
+
   const LocalIdentity me = identity();
+  std::vector<PathAttributesPtr> exported;
   for (auto& [address, peer] : peers_) {
     if (!peer->established()) continue;
     const ExportTarget target = targetOf(*peer);
-    const bool cacheable = target.filter == nullptr || !target.filter->dependsOnPrefix();
-    // Many prefixes share a best path's attributes: rewrite each set once per peer.
-    std::map<std::tuple<const PathAttributes*, uint32_t, bool>, PathAttributesPtr> cache;
-    for (size_t i = 0; i < changes.size(); ++i) {
-      if (i + kPrefetch < changes.size()) peer->adjOut().prefetch(changes[i + kPrefetch].prefix);
-      const RibChange& c = changes[i];
-      if (c.bestUnchanged()) continue;
-      if (!c.new_best) {
-        peer->adjOut().set(c.prefix, nullptr);
-        continue;
-      }
-      const Path& best = *c.new_best;
-      const auto key = std::make_tuple(best.attrs.get(), best.sourceId(), c.prefix.isV4());
-      if (cacheable) {
-        if (auto it = cache.find(key); it != cache.end()) {
-          peer->adjOut().set(c.prefix, it->second);
-          continue;
+    AdjRibOut& out = peer->adjOut();
+    const bool per_group = target.filter == nullptr || !target.filter->dependsOnPrefix();
+    bool any_exported = !per_group;
+    if (per_group) {
+      exported.assign(group_best.size(), nullptr);
+      for (size_t g = 0; g < group_best.size(); ++g) {
+        const RibChange& c = *group_best[g];
+        auto attrs = exportAttributes(*c.new_best, c.prefix, target, me);
+        if (attrs) {
+          exported[g] = interner_.intern(*attrs);
+          any_exported = true;
         }
       }
-      auto attrs = exportAttributes(best, c.prefix, target, me);
-      PathAttributesPtr out = attrs ? interner_.intern(*attrs) : nullptr;
-      if (cacheable) cache.emplace(key, out);
-      peer->adjOut().set(c.prefix, std::move(out));
+    }
+    // Nothing to announce, and nothing advertised that could need a withdrawal.
+    if (!any_exported && out.empty()) continue;
+    for (size_t i = 0; i < changes.size(); ++i) {
+      if (i + kPrefetch < changes.size()) out.prefetch(changes[i + kPrefetch].prefix);
+      const uint32_t g = group_of[i];
+      if (g == kUnchanged) continue;
+      const RibChange& c = changes[i];
+      if (g == kWithdrawn) {
+        out.set(c.prefix, nullptr);
+      } else if (per_group) {
+        out.set(c.prefix, exported[g]);
+      } else {
+        auto attrs = exportAttributes(*c.new_best, c.prefix, target, me);
+        out.set(c.prefix, attrs ? interner_.intern(*attrs) : nullptr);
+      }
     }
     flush(*peer);
   }
