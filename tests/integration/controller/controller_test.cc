@@ -68,7 +68,8 @@ void handover(LeaderLock& lock_a, LeaderLock& lock_b, LeaderLock& lock_c) {
   a.stop(/*release=*/true);
   ASSERT_TRUE(eventually([&] { return b.isLeader(); }, 2s));
   EXPECT_LT(std::chrono::steady_clock::now() - released, 1500ms);
-  EXPECT_EQ(started_b.load(), 1);
+  // on_started_leading runs on its own thread, just after isLeader() turns true.
+  EXPECT_TRUE(eventually([&] { return started_b.load() == 1; }, 1s));
   auto record = lock_a.read();
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->holder, "controller-b");
