@@ -94,9 +94,17 @@ FlushResult AdjRibOut::flush(const SessionContext& ctx, size_t max_prefixes) {
   // Take a slice of the pending changes.
   std::vector<std::pair<common::Prefix, PathAttributesPtr>> slice;
   slice.reserve(max_prefixes != 0 ? std::min(max_prefixes, pending_.size()) : pending_.size());
-  Pending p;
-  while ((max_prefixes == 0 || slice.size() < max_prefixes) && pending_.popValue(p)) {
-    slice.emplace_back(p.prefix, std::move(p.attrs));
+  if (max_prefixes == 0 || pending_.size() <= max_prefixes) {
+    // All of it, in the order it was queued (usually the order of the prefixes).
+    pending_.forEach([&](const common::Prefix&, Pending& p) {
+      slice.emplace_back(p.prefix, std::move(p.attrs));
+    });
+    pending_.reset();
+  } else {
+    Pending p;
+    while (slice.size() < max_prefixes && pending_.popValue(p)) {
+      slice.emplace_back(p.prefix, std::move(p.attrs));
+    }
   }
   // Group: withdrawals per family; announcements per (family, attribute set).
   std::vector<common::Prefix> withdraw[2];

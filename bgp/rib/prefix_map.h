@@ -9,6 +9,7 @@
 // erase. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -164,6 +165,14 @@ class DenseTable {
     slots_.clear();
     size_ = 0;
   }
+  // Empties the table but keeps its index and first chunk for reuse (a queue drained and
+  // refilled over and over).
+  void reset() {
+    if (chunks_.size() > 1) chunks_.resize(1);
+    if (!chunks_.empty()) chunks_.front().clear();
+    std::fill(slots_.data(), slots_.data() + slots_.size(), kEmpty);
+    size_ = 0;
+  }
 
   // fn(K, V&) / fn(const K&, const V&) over every entry, in storage order.
   template <typename F>
@@ -271,6 +280,11 @@ class PrefixMap {
   void clear() {
     v4_.clear();
     v6_.clear();
+  }
+  // Empties the map, keeping memory for reuse (see DenseTable::reset).
+  void reset() {
+    v4_.reset();
+    v6_.reset();
   }
 
   // fn(const common::Prefix&, V&) over every entry: IPv4 first.

@@ -68,10 +68,11 @@ class SpeakerCore : public PeerHost {
   // Tells the host and every established peer about `changes` (after any batched ones),
   // then flushes.
   void propagate(const RibChanges& changes);
-  // Batches `changes` with others made before the event loop gets back to this: all the
-  // UPDATEs of one socket read (or of several peers' reads) go out together, one pass over
-  // the peers and fuller UPDATEs instead of one round per received message.
-  void propagateSoon(RibChanges changes);
+  // Received UPDATEs add their changes to batch_; this propagates them once the event
+  // loop gets back to it (or now when the batch is large): all the UPDATEs of one socket
+  // read (or of several peers' reads) go out together, one pass over the peers and fuller
+  // UPDATEs instead of one round per received message.
+  void scheduleBatch();
   void propagateNow(const RibChanges& changes);
   void sendFullTable(Peer& peer);
   void flush(Peer& peer);
@@ -89,7 +90,7 @@ class SpeakerCore : public PeerHost {
   uint32_t next_source_id_ = 1;
   std::unordered_map<common::Prefix, PathAttributesPtr> originated_;
   std::chrono::steady_clock::time_point started_at_;
-  RibChanges batch_;  // see propagateSoon
+  RibChanges batch_;  // see scheduleBatch
   bool batch_posted_ = false;
 };
 

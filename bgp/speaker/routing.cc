@@ -15,7 +15,7 @@ namespace {
 
 // How far ahead the big tables are prefetched when many prefixes are touched in a row.
 constexpr size_t kPrefetch = 8;
-// At most this many best-path changes wait for propagateSoon's handler (~150 bytes each).
+// At most this many best-path changes wait for scheduleBatch's handler (~150 bytes each).
 constexpr size_t kMaxBatch = 4096;
 
 }  // namespace
@@ -134,8 +134,9 @@ void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
     if (peer.stale) sweepStale(peer, *update.end_of_rib);
     return;
   }
-  RibChanges changes;
-  changes.reserve(update.withdrawn_v4.size() + update.withdrawn_v6.size() +
+  // The changes go straight into the batch (see scheduleBatch).
+  RibChanges& changes = batch_;
+  changes.reserve(changes.size() + update.withdrawn_v4.size() + update.withdrawn_v6.size() +
                   update.announced_v4.size() + update.announced_v6.size());
   for (const auto* list : {&update.withdrawn_v4, &update.withdrawn_v6}) {
     for (const common::Prefix& p : *list) {
@@ -163,7 +164,7 @@ void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
       }
     }
   }
-  propagateSoon(std::move(changes));
+  scheduleBatch();
   checkMaxPrefixes(peer);
 }
 
@@ -263,14 +264,8 @@ void SpeakerCore::sweepStale(Peer& peer, std::optional<common::Family> family) {
   propagate(changes);
 }
 
-void SpeakerCore::propagateSoon(RibChanges changes) {
-  if (changes.empty()) return;
-  if (batch_.empty()) {
-    batch_ = std::move(changes);
-  } else {
-    batch_.insert(batch_.end(), std::make_move_iterator(changes.begin()),
-                  std::make_move_iterator(changes.end()));
-  }
+void SpeakerCore::scheduleBatch() {
+  if (batch_.empty()) return;
   if (batch_.size() >= kMaxBatch) {
     // Reads keep coming before the posted handler runs: bound the memory held.
     propagate({});
