@@ -2,8 +2,12 @@
 // by a veth: the session comes up with 4-octet ASNs on both sides, IPv4 and IPv6 routes
 // go both ways, and standard and large communities survive in both directions. gobgpd
 // runs from a TOML file with its gRPC API on a port inside its namespace; the test reads
-// it with `gobgp -j` and coral-bgpd through its status socket.
+// it with `gobgp -j` and coral-bgpd through its status socket. Route refresh: coral-bgpd
+// (no soft reconfiguration inbound) answers an import policy change on SIGHUP with a
+// ROUTE-REFRESH and GoBGP re-advertises through the new policy, session kept.
 #include <gtest/gtest.h>
+
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -43,7 +47,8 @@ std::string gobgpConfig() {
                      fmt::arg("gobgp_as", kGoBgpAs), fmt::arg("coral_as", kCoralAs));
 }
 
-std::string coralConfig(const std::string& dir) {
+// `import_filters`: the neighbour's importFilters YAML value, or empty for none.
+std::string coralConfig(const std::string& dir, const std::string& import_filters = "") {
   return fmt::format(R"(
 routerID: 10.98.0.1
 asNumber: {coral_as}
@@ -62,7 +67,17 @@ neighbours:
     nextHopSelfV6: fd98::1
 )",
                      fmt::arg("coral_as", kCoralAs), fmt::arg("gobgp_as", kGoBgpAs),
-                     fmt::arg("dir", dir));
+                     fmt::arg("dir", dir)) +
+         (import_filters.empty() ? "" : "    importFilters: " + import_filters + "\n");
+}
+
+// "Route Refresh:   <sent>   <received>" from `gobgp neighbor ADDRESS`.
+std::pair<int, int> routeRefreshCounts(const std::string& neighbour) {
+  const auto at = neighbour.find("Route Refresh:");
+  if (at == std::string::npos) return {-1, -1};
+  int sent = -1, received = -1;
+  std::sscanf(neighbour.c_str() + at, "Route Refresh: %d %d", &sent, &received);
+  return {sent, received};
 }
 
 // GoBGP's JSON spells a standard community as one 32-bit number.
@@ -152,6 +167,61 @@ TEST(GoBgpInterop, RoutesBothWaysWithFourOctetAsnsAndCommunities) {
       << coral.log();
   EXPECT_TRUE(coral.established());
   EXPECT_TRUE(gobgp.established("10.98.0.1"));
+}
+
+TEST(GoBgpInterop, ImportPolicyChangeAsksGoBgpForARouteRefresh) {
+  CORAL_REQUIRE_GOBGP();
+  TestNetns coral_ns("cr"), gobgp_ns("gr");
+  ASSERT_TRUE(coral_ns.ok() && gobgp_ns.ok());
+  ASSERT_TRUE(linkNamespaces(coral_ns, "vc", gobgp_ns, "vg"));
+  ASSERT_EQ(coral_ns.exec("ip addr add 10.98.0.1/24 dev vc && ip addr add fd98::1/64 dev vc nodad")
+                .exit_code,
+            0);
+  ASSERT_EQ(gobgp_ns.exec("ip addr add 10.98.0.2/24 dev vg && ip addr add fd98::2/64 dev vg nodad")
+                .exit_code,
+            0);
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  GoBgpd gobgp(gobgp_ns, dir.path(), gobgpConfig());
+  ASSERT_TRUE(waitUntil([&] { return gobgp.gobgp("global").exit_code == 0; }, 20s)) << gobgp.log();
+  // First: 10.201.2.0/24 is rejected on import.
+  const std::string reject_two =
+      R"([{action: Reject, cidr: 10.201.2.0/24}, {action: Accept, cidr: 10.201.0.0/16}])";
+  CoralBgpd coral(coral_ns, dir.path(), coralConfig(dir.path(), reject_two));
+  for (const char* prefix : {"10.201.1.0/24", "10.201.2.0/24"}) {
+    ASSERT_EQ(gobgp.gobgp(fmt::format("global rib add {} -a ipv4", prefix)).exit_code, 0);
+  }
+  ASSERT_TRUE(waitUntil([&] { return coral.established() && gobgp.established("10.98.0.1"); }, 30s))
+      << coral.log() << gobgp.log();
+  ASSERT_TRUE(waitUntil([&] { return !coral.route("10.201.1.0/24").is_null(); }, 20s))
+      << coral.log();
+  EXPECT_TRUE(coral.route("10.201.2.0/24").is_null());
+  EXPECT_FALSE(coral.route("10.201.1.0/24")["paths"][0]["attributes"].contains("localPref"));
+  const auto peers = coral.peers();
+  EXPECT_EQ(peers[0]["prefixesReceived"], 2u) << peers.dump();
+  EXPECT_EQ(peers[0]["prefixesAccepted"], 1u) << peers.dump();
+  EXPECT_EQ(routeRefreshCounts(gobgp.gobgp("neighbor 10.98.0.1").output).second, 0);
+
+  // New policy: both accepted, with LOCAL_PREF 300. coral-bgpd keeps no Adj-RIB-In, so
+  // the rejected route can only come back from GoBGP: it must ask for a route refresh.
+  coral.reload(coralConfig(dir.path(), "[{action: Accept, cidr: 10.201.0.0/16, localPref: 300}]"));
+  ASSERT_TRUE(waitUntil([&] { return !coral.route("10.201.2.0/24").is_null(); }, 20s))
+      << coral.log() << gobgp.gobgp("neighbor 10.98.0.1").output;
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return coral.route("10.201.1.0/24")["paths"][0]["attributes"].value("localPref", 0) == 300;
+      },
+      20s))
+      << coral.route("10.201.1.0/24").dump();
+  EXPECT_EQ(coral.route("10.201.2.0/24")["paths"][0]["attributes"].value("localPref", 0), 300);
+  EXPECT_NE(coral.log().find("asking for a route refresh"), std::string::npos) << coral.log();
+  EXPECT_GE(routeRefreshCounts(gobgp.gobgp("neighbor 10.98.0.1").output).second, 1)
+      << gobgp.gobgp("neighbor 10.98.0.1").output;
+  EXPECT_EQ(coral.peers()[0]["prefixesAccepted"], 2u);
+  // No reset on either side.
+  EXPECT_TRUE(coral.established());
+  EXPECT_TRUE(gobgp.established("10.98.0.1"));
+  EXPECT_EQ(coral.log().find("resetting"), std::string::npos) << coral.log();
 }
 
 }  // namespace
