@@ -242,6 +242,11 @@ absl::StatusOr<DaemonConfig> parseDaemonConfig(std::string_view text) {
     if (!cid.isV4()) return bad("clusterID", "must be an IPv4 address");
     sc.cluster_id = cid.v4Value();
   }
+  if (root["selectionDeferralSeconds"]) {
+    CORAL_ASSIGN_OR_RETURN(
+        sc.selection_deferral_s,
+        scalar<uint16_t>(root["selectionDeferralSeconds"], "selectionDeferralSeconds"));
+  }
   if (root["maxPaths"]) {
     CORAL_ASSIGN_OR_RETURN(sc.max_paths, scalar<size_t>(root["maxPaths"], "maxPaths"));
   }

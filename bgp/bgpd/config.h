@@ -4,6 +4,7 @@
 //   routerID: 10.0.0.1          asNumber: 65001
 //   listenAddress: 0.0.0.0      listenPort: 179
 //   clusterID: 10.0.0.1         maxPaths: 4
+//   selectionDeferralSeconds: 120   # after a crash: wait this long at most for End-of-RIBs
 //   statusSocket: /run/coral-bgpd.sock
 //   kernel: {install: true, protocol: 78}
 //   prefixes: [{cidr: 10.1.0.0/24, communities: ["65001:10", "65001:1:2"]}]

@@ -70,6 +70,12 @@ struct SpeakerConfig {
   // Graceful restart (RFC 4724) as the restarting speaker: set the Restart State bit in
   // the OPENs of the first sessions (the host knows it restarted, e.g. after a crash).
   bool restarting = false;
+  // RFC 4724 4.1, as the restarting speaker: nothing is sent to any peer (our routes, the
+  // ones learnt) until every configured peer with graceful restart is up and has sent
+  // End-of-RIB for each family (peers that did not advertise graceful restart, or are
+  // restarting themselves, are not waited for), or until this Selection_Deferral_Timer
+  // expires. Then every peer gets the full table and End-of-RIB.
+  uint16_t selection_deferral_s = 120;
   std::vector<PeerConfig> peers;
   std::vector<DynamicNeighbourConfig> dynamic_neighbours;
 

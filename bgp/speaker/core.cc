@@ -71,6 +71,17 @@ absl::Status SpeakerCore::start() {
     makePeer(pc, /*dynamic=*/false)->start();
   }
   applyListenerKeys();
+  if (config_.restarting) {
+    deferring_ = true;
+    log::info("bgp: restarting, deferring our updates until the peers' End-of-RIB",
+              {{"selection_deferral_s", config_.selection_deferral_s}});
+    deferral_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+    deferral_timer_->expires_after(std::chrono::seconds(config_.selection_deferral_s));
+    deferral_timer_->async_wait([this](const boost::system::error_code& error) {
+      if (!error && deferring_) endDeferral("selection deferral timer expired");
+    });
+    maybeEndDeferral();
+  }
   return absl::OkStatus();
 }
 
@@ -257,7 +268,7 @@ absl::Status SpeakerCore::reconfigure(SpeakerConfig config) {
       RibChanges changes;
       reimport(*peer, changes);
       propagate(changes);
-      sendFullTable(*peer);
+      if (!deferring_) sendFullTable(*peer);
     }
   }
   applyListenerKeys();

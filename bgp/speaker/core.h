@@ -78,6 +78,9 @@ class SpeakerCore : public PeerHost {
   void flush(Peer& peer);
   void sweepStale(Peer& peer, std::optional<common::Family> family);
   void checkMaxPrefixes(Peer& peer);
+  // Selection deferral as the restarting speaker (SpeakerConfig::selection_deferral_s).
+  void maybeEndDeferral();
+  void endDeferral(std::string_view why);
 
   boost::asio::io_context& io_;
   SpeakerConfig config_;
@@ -90,7 +93,9 @@ class SpeakerCore : public PeerHost {
   uint32_t next_source_id_ = 1;
   std::unordered_map<common::Prefix, PathAttributesPtr> originated_;
   std::chrono::steady_clock::time_point started_at_;
-  RibChanges batch_;  // see scheduleBatch
+  RibChanges batch_;        // see scheduleBatch
+  bool deferring_ = false;  // restarting: nothing sent to peers yet
+  std::unique_ptr<boost::asio::steady_timer> deferral_timer_;
   bool batch_posted_ = false;
 };
 

@@ -84,6 +84,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
   // Graceful restart bookkeeping, owned by the core.
   bool stale = false;
   std::unique_ptr<boost::asio::steady_timer> stale_timer;
+  // End-of-RIB received since the session came up: IPv4, IPv6 (selection deferral).
+  bool eor_received[2] = {false, false};
 
  private:
   struct Connection;

@@ -132,6 +132,8 @@ void SpeakerCore::reimport(Peer& peer, RibChanges& out) {
 void SpeakerCore::peerUpdate(Peer& peer, const Update& update) {
   if (update.end_of_rib) {
     if (peer.stale) sweepStale(peer, *update.end_of_rib);
+    peer.eor_received[*update.end_of_rib == common::Family::kV4 ? 0 : 1] = true;
+    if (deferring_) maybeEndDeferral();
     return;
   }
   // The changes go straight into the batch (see scheduleBatch).
@@ -181,6 +183,7 @@ void SpeakerCore::checkMaxPrefixes(Peer& peer) {
 
 void SpeakerCore::peerRefresh(Peer& peer, const RouteRefresh& refresh) {
   if (refresh.subtype != RouteRefresh::kRequest) return;
+  if (deferring_) return;  // the full table goes out when the deferral ends
   const auto family = familyOf({refresh.afi, refresh.safi});
   if (!family) return;
   log::info("bgp: route refresh",
@@ -206,7 +209,38 @@ void SpeakerCore::peerUp(Peer& peer) {
     }
   }
   peer.adjOut().clear();
+  peer.eor_received[0] = peer.eor_received[1] = false;
+  if (deferring_) {
+    maybeEndDeferral();  // a peer without graceful restart is not waited for
+    return;
+  }
   sendFullTable(peer);
+}
+
+void SpeakerCore::maybeEndDeferral() {
+  if (!deferring_) return;
+  for (const auto& [address, peer] : peers_) {
+    if (peer->dynamic() || !peer->config().graceful_restart) continue;
+    if (!peer->established()) return;
+    const auto& gr = peer->peerOpen()->capabilities.graceful_restart;
+    if (!gr || gr->restarting) continue;  // RFC 4724 4.1: not waited for
+    if (peer->ipv4() && !peer->eor_received[0]) return;
+    if (peer->ipv6() && !peer->eor_received[1]) return;
+  }
+  endDeferral("every peer sent End-of-RIB");
+}
+
+void SpeakerCore::endDeferral(std::string_view why) {
+  if (!deferring_) return;
+  propagate({});  // the host gets anything batched; peers get the full tables below
+  deferring_ = false;
+  if (deferral_timer_) deferral_timer_->cancel();
+  log::info("bgp: selection deferral over, sending our routes", {{"reason", why}});
+  for (auto& [address, peer] : peers_) {
+    if (!peer->established()) continue;
+    peer->adjOut().clear();
+    sendFullTable(*peer);
+  }
 }
 
 void SpeakerCore::peerDown(Peer& peer, const std::string& reason, bool graceful) {
@@ -291,6 +325,7 @@ void SpeakerCore::propagate(const RibChanges& changes) {
 
 void SpeakerCore::propagateNow(const RibChanges& changes) {
   if (changes.empty()) return;
+  // While deferring (restarting), peers get nothing; endDeferral sends the full tables.
   if (on_best_path_) {
     std::vector<BestPathChange> host;
     host.reserve(changes.size());
@@ -310,6 +345,7 @@ void SpeakerCore::propagateNow(const RibChanges& changes) {
     }
     on_best_path_(host);
   }
+  if (deferring_) return;
   // Many prefixes share a best path's attributes (a whole UPDATE usually has one set):
   // group the changes by (attribute set, source, family) once, so each peer rewrites each
   // group once and a peer that exports none of them and has nothing to withdraw is skipped.

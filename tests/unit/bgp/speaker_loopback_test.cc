@@ -1,6 +1,7 @@
 // Two speakers in one process over 127.0.0.1 (port 0): a session comes up, originated
 // routes arrive with the eBGP rewrites, withdrawals follow, route refresh and max-prefix
-// work, and a policy-only reconfiguration keeps the session.
+// work, and a policy-only reconfiguration keeps the session; a restarting speaker defers
+// its updates until its peers' End-of-RIB (or its timer).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -149,6 +150,82 @@ TEST(SpeakerLoopback, MaxPrefixesResetsTheSession) {
     return peers[0].last_error.find("maximum of 2 prefixes") != std::string::npos;
   }));
   EXPECT_TRUE(waitFor([&] { return p.b->routes().empty(); }));
+}
+
+// Graceful restart, restarting side (RFC 4724 4.1): speaker R restarted and has two
+// configured peers; it sends nothing until both sent End-of-RIB (or its deferral timer
+// ends the wait). The peers connect from 127.0.0.2 and 127.0.0.3.
+struct Restarting {
+  std::unique_ptr<Speaker> r;
+  std::vector<std::unique_ptr<Speaker>> peers;
+
+  void startR(uint16_t deferral_s) {
+    SpeakerConfig c;
+    c.router_id = ip("10.0.0.1").v4Value();
+    c.local_as = 65001;
+    c.listen_address = ip("127.0.0.1");
+    c.listen_port = 0;
+    c.restarting = true;
+    c.selection_deferral_s = deferral_s;
+    for (uint32_t i : {2u, 3u}) {
+      PeerConfig pc;
+      pc.address = common::IpAddress::v4((127u << 24) + i);
+      pc.peer_as = 65000 + i;  // 127.0.0.2 is AS 65002, 127.0.0.3 AS 65003
+      pc.passive = true;
+      pc.hold_time_s = 9;
+      c.peers.push_back(pc);
+    }
+    r = *Speaker::start(c);
+    r->originate(pfx("10.10.0.0/24"));
+  }
+  // A peer of R from `address`, originating `prefix`.
+  Speaker& startPeer(const char* address, const char* router_id, const char* prefix) {
+    SpeakerConfig c;
+    c.router_id = ip(router_id).v4Value();
+    c.local_as = 65000 + (ip(address).v4Value() & 0xff);
+    c.listen = false;
+    PeerConfig to_r;
+    to_r.address = ip("127.0.0.1");
+    to_r.port = r->listenPort();
+    to_r.peer_as = 65001;
+    to_r.hold_time_s = 9;
+    to_r.local_address = ip(address);
+    c.peers.push_back(to_r);
+    peers.push_back(*Speaker::start(c));
+    peers.back()->originate(pfx(prefix));
+    return *peers.back();
+  }
+  static bool established(Speaker& s) {
+    auto p = s.peers();
+    return p.size() == 1 && p[0].state == "Established";
+  }
+  static bool has(Speaker& s, const char* prefix) { return !s.routes(pfx(prefix)).empty(); }
+};
+
+TEST(SpeakerLoopback, RestartingSpeakerWaitsForEveryEndOfRib) {
+  Restarting t;
+  t.startR(/*deferral_s=*/60);
+  Speaker& b = t.startPeer("127.0.0.2", "10.0.0.2", "10.20.0.0/24");
+  ASSERT_TRUE(waitFor([&] { return Restarting::established(b); }));
+  // R learns B's route but tells nobody anything while 127.0.0.3 has not sent End-of-RIB.
+  ASSERT_TRUE(waitFor([&] { return Restarting::has(*t.r, "10.20.0.0/24"); }));
+  EXPECT_FALSE(waitFor([&] { return Restarting::has(b, "10.10.0.0/24"); }, 700ms));
+  Speaker& c = t.startPeer("127.0.0.3", "10.0.0.3", "10.30.0.0/24");
+  ASSERT_TRUE(waitFor([&] { return Restarting::established(c); }));
+  // C's End-of-RIB ends the deferral: everyone gets everything.
+  EXPECT_TRUE(waitFor([&] { return Restarting::has(b, "10.10.0.0/24"); }));
+  EXPECT_TRUE(waitFor([&] { return Restarting::has(c, "10.10.0.0/24"); }));
+  EXPECT_TRUE(waitFor([&] { return Restarting::has(c, "10.20.0.0/24"); }));
+  EXPECT_TRUE(waitFor([&] { return Restarting::has(b, "10.30.0.0/24"); }));
+}
+
+TEST(SpeakerLoopback, SelectionDeferralTimerEndsTheWait) {
+  Restarting t;
+  t.startR(/*deferral_s=*/1);
+  Speaker& b = t.startPeer("127.0.0.2", "10.0.0.2", "10.20.0.0/24");
+  ASSERT_TRUE(waitFor([&] { return Restarting::established(b); }));
+  // 127.0.0.3 never comes: the timer ends the wait.
+  EXPECT_TRUE(waitFor([&] { return Restarting::has(b, "10.10.0.0/24"); }, 10s));
 }
 
 }  // namespace
