@@ -264,7 +264,32 @@ class KubeClient::Impl {
     return absl::UnavailableError("kubernetes: connection lost");
   }
 
+  // Token bucket: waits until a request may go (client-go's QPS/Burst).
+  void throttle() {
+    if (config_.qps <= 0) return;
+    std::unique_lock lock(bucket_mu_);
+    const auto now = Clock::now();
+    if (bucket_stamp_ == Clock::time_point{}) {
+      bucket_tokens_ = config_.burst;
+    } else {
+      bucket_tokens_ = std::min<double>(
+          config_.burst,
+          bucket_tokens_ +
+              std::chrono::duration<double>(now - bucket_stamp_).count() * config_.qps);
+    }
+    bucket_stamp_ = now;
+    bucket_tokens_ -= 1;
+    if (bucket_tokens_ < 0) {
+      const auto wait = std::chrono::duration<double>(-bucket_tokens_ / config_.qps);
+      lock.unlock();
+      std::this_thread::sleep_for(wait);
+    }
+  }
+
   ClientConfig config_;
+  std::mutex bucket_mu_;
+  double bucket_tokens_ = 0;
+  Clock::time_point bucket_stamp_{};
   ssl::context ssl_;
   std::mutex token_mu_;
   std::string token_;
@@ -382,6 +407,7 @@ absl::StatusOr<Response> KubeClient::request(std::string_view method, const std:
   bool reloaded_after_401 = false;
   absl::Status last;
   for (int attempt = 0;; ++attempt) {
+    impl_->throttle();
     auto res = impl_->roundTrip(method, target, body);
     std::string retry_after;
     if (res.ok()) {
@@ -414,6 +440,7 @@ absl::StatusOr<Response> KubeClient::request(std::string_view method, const std:
 
 absl::StatusOr<std::unique_ptr<LineStream>> KubeClient::stream(const std::string& target,
                                                                const RequestInfo& info) {
+  impl_->throttle();
   auto conn = std::make_unique<Connection>();
   const auto deadline = Clock::now() + impl_->config_.timeout;
   if (absl::Status s = impl_->connect(*conn, deadline); !s.ok()) return s;

@@ -2,8 +2,9 @@
 // pimpl: no Asio or Beast in this header). It verifies the server certificate, sends the
 // bearer token (re-read from its file when the file changes, and after a 401) or a client
 // certificate, retries 429 (honouring Retry-After), 5xx and connection errors with
-// exponential backoff and jitter, and turns API errors into absl::Status with messages
-// that name the request — a 403 names the RBAC verb, resource and API group it lacked.
+// exponential backoff and jitter, rate-limits itself (token bucket, QPS/burst), and turns API
+// errors into absl::Status with messages that name the request — a 403 names the RBAC verb,
+// resource and API group it lacked.
 #pragma once
 
 #include <atomic>

@@ -225,7 +225,7 @@ absl::StatusOr<ClientConfig> configFromUrl(std::string_view url) {
         "datastore URL \"{}\": use kubernetes or kubernetes:///path/to/kubeconfig", url));
   }
   std::string context, ns, sa_dir(kServiceAccountDir);
-  std::optional<int> timeout_ms, max_retries, sweep_ms;
+  std::optional<int> timeout_ms, max_retries, sweep_ms, qps, burst;
   for (std::string_view pair : split(query, '&', true)) {
     auto eq = pair.find('=');
     const std::string_view name = pair.substr(0, eq);
@@ -252,6 +252,10 @@ absl::StatusOr<ClientConfig> configFromUrl(std::string_view url) {
       s = number(max_retries);
     } else if (name == "lease_sweep_ms") {
       s = number(sweep_ms);
+    } else if (name == "qps") {
+      s = number(qps);
+    } else if (name == "burst") {
+      s = number(burst);
     } else {
       return absl::InvalidArgumentError(
           fmt::format("datastore URL \"{}\": unknown option \"{}\"", url, name));
@@ -282,6 +286,8 @@ absl::StatusOr<ClientConfig> configFromUrl(std::string_view url) {
   if (timeout_ms) config->timeout = std::chrono::milliseconds(*timeout_ms);
   if (max_retries) config->max_retries = *max_retries;
   if (sweep_ms) config->lease_sweep = std::chrono::milliseconds(*sweep_ms);
+  if (qps) config->qps = *qps;
+  if (burst) config->burst = std::max(1, *burst);
   return config;
 }
 

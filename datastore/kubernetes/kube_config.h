@@ -10,7 +10,9 @@
 //   the context's namespace, else "default"), serviceaccount_dir=DIR (in-cluster files,
 //   default /var/run/secrets/kubernetes.io/serviceaccount), timeout_ms=N (per request,
 //   default 10000), max_retries=N (429/5xx/connection errors, default 6),
-//   lease_sweep_ms=N (how often expired datastore leases are swept, default 5000).
+//   lease_sweep_ms=N (how often expired datastore leases are swept, default 5000),
+//   qps=N&burst=N (client-side rate limit, default 50 requests/s with bursts of 100; qps=0
+//   turns it off).
 #pragma once
 
 #include <chrono>
@@ -37,6 +39,9 @@ struct ClientConfig {
   std::chrono::milliseconds timeout{10000};
   int max_retries = 6;
   std::chrono::milliseconds lease_sweep{5000};
+  // Client-side rate limit (a token bucket, as client-go's QPS/Burst); qps 0: none.
+  double qps = 50;
+  int burst = 100;
   std::string source;  // "in-cluster" or the kubeconfig path, for messages
 };
 

@@ -186,6 +186,60 @@ struct Target {
 
 }  // namespace
 
+// A directory with a throwaway CA, a server certificate for 127.0.0.1 and a client
+// certificate, made once per process with the openssl command and removed at exit.
+class CertificateCache {
+ public:
+  ~CertificateCache() {
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+  absl::StatusOr<std::string> get() {
+    std::lock_guard lock(mu_);
+    if (!dir_.empty()) return dir_;
+    char tmpl[] = "/tmp/coral-fake-kube-ca-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return absl::InternalError("mkdtemp failed");
+    if (absl::Status s = generate(tmpl); !s.ok()) return s;
+    dir_ = tmpl;
+    return dir_;
+  }
+
+  static absl::Status generate(const std::string& dir) {
+    std::ofstream(dir + "/server.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                       << "extendedKeyUsage=serverAuth\n";
+    std::ofstream(dir + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+    const std::string script = fmt::format(
+        "set -e; cd {0}; exec >openssl.log 2>&1;"
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+        "-subj /CN=fake-kube-ca;"
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+        "-subj /CN=fake-kube;"
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
+        "-extfile server.ext -out server.pem;"
+        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
+        "-subj /O=system:nodes/CN=system:node:node-1;"
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
+        "-extfile client.ext -out client.pem",
+        dir);
+    if (std::system(script.c_str()) != 0) {
+      return absl::InternalError(
+          fmt::format("openssl failed (Debian package openssl); see {}/openssl.log", dir));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::mutex mu_;
+  std::string dir_;
+};
+
+absl::StatusOr<std::string> certificates() {
+  static CertificateCache cache;
+  return cache.get();
+}
+
 class FakeKubeApiServer::Impl {
  public:
   explicit Impl(Options options) : options_(std::move(options)), ssl_(ssl::context::tlsv12_server) {
@@ -198,26 +252,18 @@ class FakeKubeApiServer::Impl {
     char tmpl[] = "/tmp/coral-fake-kube-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) return absl::InternalError("mkdtemp failed");
     dir_ = tmpl;
-    std::ofstream(dir_ + "/server.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                        << "extendedKeyUsage=serverAuth\n";
-    std::ofstream(dir_ + "/client.ext") << "extendedKeyUsage=clientAuth\n";
-    const std::string script = fmt::format(
-        "set -e; cd {0}; exec >openssl.log 2>&1;"
-        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
-        "-subj /CN=fake-kube-ca;"
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
-        "/CN=fake-kube;"
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
-        "-extfile server.ext -out server.pem;"
-        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-        "-subj /O=system:nodes/CN=system:node:node-1;"
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
-        "-extfile client.ext -out client.pem",
-        dir_);
-
-    if (std::system(script.c_str()) != 0) {
-      return absl::InternalError(
-          fmt::format("openssl failed (Debian package openssl); see {}/openssl.log", dir_));
+    // Key generation is the slow part of starting a fake: one CA and certificates per
+    // test process, copied into each fake's directory.
+    if (options_.own_ca) {
+      if (absl::Status s = CertificateCache::generate(dir_); !s.ok()) return s;
+    } else {
+      auto certs = certificates();
+      if (!certs.ok()) return certs.status();
+      for (const char* f : {"ca.pem", "server.pem", "server.key", "client.pem", "client.key"}) {
+        std::error_code copy_ec;
+        std::filesystem::copy_file(*certs + "/" + f, dir_ + "/" + f, copy_ec);
+        if (copy_ec) return absl::InternalError(fmt::format("copy {}: {}", f, copy_ec.message()));
+      }
     }
     boost::system::error_code ec;
     ssl_.use_certificate_chain_file(dir_ + "/server.pem", ec);
@@ -643,7 +689,8 @@ class FakeKubeApiServer::Impl {
       }
       snapshot = token.value("rv", int64_t{0});
       start = token.value("start", "");
-      if (snapshot < compacted_) {
+      if (snapshot < compacted_ || expire_next_continue_) {
+        expire_next_continue_ = false;
         return {410, statusJson(410, "Expired",
                                 "The provided continue parameter is too old to display a "
                                 "consistent list result. You can start a new list without the "
@@ -839,6 +886,7 @@ class FakeKubeApiServer::Impl {
   std::deque<Event> log_;
   std::set<std::string> tokens_;
   std::set<std::tuple<std::string, std::string, std::string>> denied_;
+  bool expire_next_continue_ = false;
   int fail_count_ = 0;
   int fail_status_ = 0;
   int fail_retry_after_ = -1;
@@ -913,6 +961,10 @@ void FakeKubeApiServer::failNext(int count, int status, int retry_after_s) {
   impl_->fail_retry_after_ = retry_after_s;
 }
 void FakeKubeApiServer::dropWatches() { impl_->dropWatches(); }
+void FakeKubeApiServer::expireNextContinue() {
+  std::lock_guard lock(impl_->mu_);
+  impl_->expire_next_continue_ = true;
+}
 void FakeKubeApiServer::compact(int64_t revision) { impl_->compact(revision); }
 int64_t FakeKubeApiServer::revision() const {
   std::lock_guard lock(impl_->mu_);

@@ -16,8 +16,9 @@
 //  * bearer-token or client-certificate authentication (401), RBAC denials (403 with the API
 //  server's message),
 //    429 with Retry-After and 5xx injected on demand.
-// Test hooks: compact(), dropWatches(), setTokens(), deny(), failNext(). A throwaway CA and
-// server certificate (IP 127.0.0.1) are made with the openssl command at start.
+// Test hooks: compact(), dropWatches(), expireNextContinue(), setTokens(), deny(),
+// failNext(). A throwaway CA, server certificate (IP 127.0.0.1) and client certificate are
+// made with the openssl command, once per process (Options::own_ca: per fake).
 #pragma once
 
 #include <chrono>
@@ -37,6 +38,8 @@ class FakeKubeApiServer {
     std::chrono::milliseconds bookmark_interval{1000};
     // The identity 403 messages name.
     std::string user = "system:serviceaccount:coral-system:coral";
+    // A CA of its own; otherwise every fake of the process shares one (made once).
+    bool own_ca = false;
   };
   static absl::StatusOr<std::unique_ptr<FakeKubeApiServer>> start(Options options);
   static absl::StatusOr<std::unique_ptr<FakeKubeApiServer>> start() { return start(Options{}); }
@@ -60,6 +63,7 @@ class FakeKubeApiServer {
   void deny(const std::string& verb, const std::string& group, const std::string& resource);
   void failNext(int count, int status, int retry_after_s = -1);
   void dropWatches();              // closes every watch connection mid-stream
+  void expireNextContinue();       // the next list page with a continue token gets 410
   void compact(int64_t revision);  // forgets history before `revision`
   int64_t revision() const;
   int64_t requestCount() const;

@@ -189,6 +189,13 @@ TEST_F(KubernetesBackendTest, ListsTenThousandPodsInPages) {
   EXPECT_EQ(fake_->requestCount() - before, kPods / 500) << "pages of 500";
   std::cout << "[ MEASURE  ] list of " << kPods << " pods: " << ms << " ms, "
             << (fake_->requestCount() - before) << " requests\n";
+  // A continue token that expired mid-list (compaction): the list starts over.
+  fake_->expireNextContinue();
+  const int64_t before_expired = fake_->requestCount();
+  auto again = backend_->list("/coral/v1/Pod/");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->kvs.size(), static_cast<size_t>(kPods));
+  EXPECT_EQ(fake_->requestCount() - before_expired, 2 + kPods / 500) << "page 1, 410, relist";
   auto typed = store_->list<model::Pod>("ns-3");
   ASSERT_TRUE(typed.ok()) << typed.status();
   EXPECT_EQ(typed->size(), static_cast<size_t>(kPods / 10));
@@ -274,7 +281,9 @@ TEST_F(KubernetesBackendTest, ForbiddenNamesTheMissingRbacPermission) {
 }
 
 TEST_F(KubernetesBackendTest, RejectsAServerCertificateFromAnotherCa) {
-  auto other = FakeKubeApiServer::start();
+  FakeKubeApiServer::Options own;
+  own.own_ca = true;
+  auto other = FakeKubeApiServer::start(own);
   ASSERT_TRUE(other.ok());
   // A kubeconfig naming our fake's address but the other fake's CA.
   const std::string path = fake_->dir() + "/wrong-ca";
@@ -301,6 +310,15 @@ TEST_F(KubernetesBackendTest, KubeconfigWithClientCertificate) {
   fake_->setTokens({"something-else"});
   EXPECT_EQ(backend_->get("/cert/a").status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE((*backend)->get("/cert/a").ok());
+}
+
+TEST_F(KubernetesBackendTest, ClientSideRateLimit) {
+  auto limited = openKubernetesBackend(url_ + "&qps=20&burst=5");
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 25; ++i) (void)(*limited)->get("/rl/none");
+  // 5 at once, then 20 at 20/s: about a second.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
 }
 
 TEST(KubernetesBackoff, ExponentialWithJitterAndRetryAfter) {
