@@ -13,6 +13,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -216,37 +217,68 @@ class KubeClient::Impl {
     return req;
   }
 
-  // One attempt on the pooled connection. Transport errors are kUnavailable.
+  // Up to kMaxConnections keep-alive connections, so that concurrent callers (CNI ADDs,
+  // caches, the lease sweeper) do not queue behind one another.
+  static constexpr size_t kMaxConnections = 8;
+
+  class PooledConnection {
+   public:
+    explicit PooledConnection(Impl& impl) : impl_(impl) {
+      std::unique_lock lock(impl_.pool_mu_);
+      impl_.pool_cv_.wait(
+          lock, [&] { return !impl_.idle_.empty() || impl_.connections_ < kMaxConnections; });
+      if (!impl_.idle_.empty()) {
+        conn_ = std::move(impl_.idle_.back());
+        impl_.idle_.pop_back();
+      } else {
+        ++impl_.connections_;
+        conn_ = std::make_unique<Connection>();
+      }
+    }
+    ~PooledConnection() {
+      std::lock_guard lock(impl_.pool_mu_);
+      impl_.idle_.push_back(std::move(conn_));
+      impl_.pool_cv_.notify_one();
+    }
+    Connection& operator*() { return *conn_; }
+
+   private:
+    Impl& impl_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  // One attempt on a pooled connection. Transport errors are kUnavailable.
   absl::StatusOr<Response> roundTrip(std::string_view method, const std::string& target,
                                      const std::string& body) {
-    std::lock_guard lock(conn_mu_);
+    PooledConnection pooled(*this);
+    Connection& conn = *pooled;
     const auto deadline = Clock::now() + config_.timeout;
     for (int fresh = 0; fresh < 2; ++fresh) {
-      const bool reused = conn_.stream != nullptr;
+      const bool reused = conn.stream != nullptr;
       if (!reused) {
-        if (absl::Status s = connect(conn_, deadline); !s.ok()) return s;
+        if (absl::Status s = connect(conn, deadline); !s.ok()) return s;
       }
       auto req = makeRequest(method, target, body);
       boost::system::error_code ec;
       bool done = false;
-      http::async_write(*conn_.stream, req, [&](const boost::system::error_code& e, size_t) {
+      http::async_write(*conn.stream, req, [&](const boost::system::error_code& e, size_t) {
         ec = e;
         done = true;
       });
-      if (!conn_.runUntil(done, deadline)) ec = net::error::timed_out;
+      if (!conn.runUntil(done, deadline)) ec = net::error::timed_out;
       http::response_parser<http::string_body> parser;
       parser.body_limit(boost::none);
       if (!ec) {
         done = false;
-        http::async_read(*conn_.stream, conn_.buffer, parser,
+        http::async_read(*conn.stream, conn.buffer, parser,
                          [&](const boost::system::error_code& e, size_t) {
                            ec = e;
                            done = true;
                          });
-        if (!conn_.runUntil(done, deadline)) ec = net::error::timed_out;
+        if (!conn.runUntil(done, deadline)) ec = net::error::timed_out;
       }
       if (ec) {
-        conn_.close();
+        conn.close();
         if (reused && ec != net::error::timed_out) continue;  // the server closed an idle one
         return absl::UnavailableError(
             fmt::format("kubernetes: {} {}: {}", method, target, ec.message()));
@@ -258,7 +290,7 @@ class KubeClient::Impl {
       if (auto it = res.find(http::field::retry_after); it != res.end()) {
         out.retry_after = std::string(it->value());
       }
-      if (!res.keep_alive()) conn_.close();
+      if (!res.keep_alive()) conn.close();
       return out;
     }
     return absl::UnavailableError("kubernetes: connection lost");
@@ -295,8 +327,10 @@ class KubeClient::Impl {
   std::string token_;
   int64_t token_stamp_ = 0;
   int64_t token_size_ = -1;
-  std::mutex conn_mu_;
-  Connection conn_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  size_t connections_ = 0;
 };
 
 namespace {

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -319,6 +321,23 @@ TEST_F(KubernetesBackendTest, ClientSideRateLimit) {
   for (int i = 0; i < 25; ++i) (void)(*limited)->get("/rl/none");
   // 5 at once, then 20 at 20/s: about a second.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+}
+
+TEST_F(KubernetesBackendTest, ConcurrentCallersShareAPoolOfConnections) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        if (!backend_->put(fmt::format("/pool/{}/{}", t, i), "v").ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto list = backend_->list("/pool/");
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->kvs.size(), 240u);
 }
 
 TEST(KubernetesBackoff, ExponentialWithJitterAndRetryAfter) {
