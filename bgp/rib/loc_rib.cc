@@ -252,7 +252,7 @@ void LocRib::withdrawSource(uint32_t source_id, RibChanges& out) {
 
 size_t LocRib::markStale(uint32_t source_id) {
   size_t n = 0;
-  table_.forEach([&](const common::Prefix&, Slot& slot) {
+  table_.forEachValue([&](Slot& slot) {
     for (StoredPath& p : pathsOf(slot)) {
       if (sources_.get(p.source)->id == source_id) {
         p.stale = true;
@@ -280,6 +280,16 @@ void LocRib::setMaxPaths(size_t max_paths, RibChanges& out) {
     Slot* slot = table_.find(prefix);
     reselect(prefix, *slot, ecmpSet(*slot), out);
   }
+}
+
+std::unordered_map<uint32_t, uint64_t> LocRib::staleCounts() const {
+  std::unordered_map<uint32_t, uint64_t> out;
+  table_.forEachValue([&](const Slot& slot) {
+    for (const StoredPath& p : pathsOf(slot)) {
+      if (p.stale) ++out[sources_.get(p.source)->id];
+    }
+  });
+  return out;
 }
 
 std::optional<Destination> LocRib::find(const common::Prefix& prefix) const {

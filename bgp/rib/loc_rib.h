@@ -70,6 +70,8 @@ class LocRib {
   size_t maxPaths() const { return max_paths_; }
   // Paths from `source_id` that are not stale (a peer's accepted prefixes).
   size_t freshCount(uint32_t source_id) const;
+  // Stale paths per source id (one pass, no copies).
+  std::unordered_map<uint32_t, uint64_t> staleCounts() const;
 
  private:
   // One path in 16 bytes: numbers from attrs_ and sources_ instead of shared_ptrs. The

@@ -299,6 +299,18 @@ class PrefixMap {
     v6_.forEach([&](const common::Prefix& p, const V& v) { fn(p, v); });
   }
 
+  // fn(V&) over every value, without building the prefixes.
+  template <typename F>
+  void forEachValue(F&& fn) {
+    v4_.forEach([&](const V4Key&, V& v) { fn(v); });
+    v6_.forEach([&](const common::Prefix&, V& v) { fn(v); });
+  }
+  template <typename F>
+  void forEachValue(F&& fn) const {
+    v4_.forEach([&](const V4Key&, const V& v) { fn(v); });
+    v6_.forEach([&](const common::Prefix&, const V& v) { fn(v); });
+  }
+
   // Removes one entry (the cheapest) into `value`; false when empty.
   bool popValue(V& value) {
     if (!v6_.empty()) return v6_.popLast(value);

@@ -302,12 +302,7 @@ std::vector<PeerStatus> SpeakerCore::peerStatus() const {
   }
   if (peers_.empty()) return out;
   // Stale counts in one pass over the RIB.
-  std::unordered_map<uint32_t, uint64_t> stale;
-  rib_.forEach([&](const common::Prefix&, const Destination& d) {
-    for (const Path& p : d.paths) {
-      if (p.stale) ++stale[p.sourceId()];
-    }
-  });
+  std::unordered_map<uint32_t, uint64_t> stale = rib_.staleCounts();
   size_t i = 0;
   for (const auto& [address, peer] : peers_) out[i++].stale_prefixes = stale[peer->sourceId()];
   return out;
