@@ -28,6 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "build-image: run scripts/build.sh first (coral-controller needs controller/)" >&2
   exit 1
 fi
+# RelWithDebInfo binaries carry their debug info (~470 MB for the six): the image does not.
+strip --strip-debug "$context"/bin/*
 cp "$root/manifests/install-cni.sh" "$context/"
 cp "$root/Containerfile" "$context/"
 
