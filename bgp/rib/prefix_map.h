@@ -165,12 +165,18 @@ class DenseTable {
     slots_.clear();
     size_ = 0;
   }
-  // Empties the table but keeps its index and first chunk for reuse (a queue drained and
-  // refilled over and over).
+  // Empties the table but keeps a small index and its first chunk for reuse (a queue
+  // drained and refilled over and over); a large index (a full table went through) is
+  // freed.
   void reset() {
     if (chunks_.size() > 1) chunks_.resize(1);
     if (!chunks_.empty()) chunks_.front().clear();
-    std::fill(slots_.data(), slots_.data() + slots_.size(), kEmpty);
+    if (slots_.size() > 2 * kChunk) {
+      slots_.clear();
+      shift_ = 64;
+    } else {
+      std::fill(slots_.data(), slots_.data() + slots_.size(), kEmpty);
+    }
     size_ = 0;
   }
 

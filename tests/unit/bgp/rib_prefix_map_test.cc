@@ -83,5 +83,23 @@ TEST(PrefixMap, AMillionIpv4Prefixes) {
   }
 }
 
+TEST(PrefixMap, ResetEmptiesAndTheMapStaysUsable) {
+  PrefixMap<uint32_t> map;
+  for (int round = 0; round < 3; ++round) {
+    const uint32_t n = round == 1 ? 20000 : 100;  // a large round frees its index
+    for (uint32_t i = 0; i < n; ++i) {
+      *map.tryEmplace(*common::Prefix::make(common::IpAddress::v4(0x0a000000 + (i << 8)), 24))
+           .first = i;
+    }
+    *map.tryEmplace(pfx("fd00:1::/64")).first = 7;
+    EXPECT_EQ(map.size(), n + 1);
+    EXPECT_EQ(*map.find(pfx("10.0.0.0/24")), 0u);
+    map.reset();
+    EXPECT_EQ(map.size(), 0u);
+    EXPECT_EQ(map.find(pfx("10.0.0.0/24")), nullptr);
+    EXPECT_EQ(map.find(pfx("fd00:1::/64")), nullptr);
+  }
+}
+
 }  // namespace
 }  // namespace coral::bgp
