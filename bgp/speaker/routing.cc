@@ -425,6 +425,7 @@ void SpeakerCore::sendFullTable(Peer& peer) {
     if (cacheable) {
       if (auto it = cache.find(key); it != cache.end()) {
         peer.adjOut().set(prefix, it->second);
+        if (peer.adjOut().pendingCount() >= kMaxBatch) flush(peer);
         return;
       }
     }
@@ -432,6 +433,8 @@ void SpeakerCore::sendFullTable(Peer& peer) {
     PathAttributesPtr out = attrs ? interner_.intern(*attrs) : nullptr;
     if (cacheable) cache.emplace(key, out);
     peer.adjOut().set(prefix, std::move(out));
+    // Out in slices: a full table never sits whole in the pending queue.
+    if (peer.adjOut().pendingCount() >= kMaxBatch) flush(peer);
   });
   flush(peer);
   EncodedMessages eor;
