@@ -5,6 +5,7 @@
 #include "agent/bgp_control.h"
 #include "agent/cni_handler.h"
 #include "agent/dataplane/netlink.h"
+#include "agent/encap_control.h"
 #include "agent/grpc_services.h"
 #include "agent/http_server.h"
 #include "agent/policy/iptables_dataplane.h"
@@ -29,7 +30,12 @@ struct Agent::Impl {
   std::unique_ptr<ipam::Ipam> ipam;
   std::unique_ptr<Netlink> netlink;  // owned by the reconcile thread after start
   Underlay underlay;
-  std::unique_ptr<ResourceCache> blocks, nodes, endpoints, bgp_configs, bgp_peers;
+  std::unique_ptr<ResourceCache> blocks, nodes, endpoints, pools, bgp_configs, bgp_peers;
+  // Encapsulation (VXLAN devices, tunnel addresses, VTEPs) and NAT outgoing; the pod MTU
+  // it implies, read by the CNI handler.
+  std::unique_ptr<EncapControl> encap;
+  std::atomic<uint32_t> pod_mtu{0};
+  std::chrono::steady_clock::time_point last_encap_resync = std::chrono::steady_clock::now();
   std::unique_ptr<BgpControl> bgp;
   // Policy: the dataplane, the caches only it needs, and the snapshot last applied (the
   // CNI ADD protects a new pod against it).
@@ -69,10 +75,10 @@ bool Agent::ready() const {
 }
 
 std::vector<ResourceCache*> Agent::caches() const {
-  return {impl_->blocks.get(),      impl_->nodes.get(),     impl_->endpoints.get(),
-          impl_->bgp_configs.get(), impl_->bgp_peers.get(), impl_->namespaces.get(),
-          impl_->pods.get(),        impl_->netpols.get(),   impl_->gnps.get(),
-          impl_->knps.get()};
+  return {impl_->blocks.get(),     impl_->nodes.get(),       impl_->endpoints.get(),
+          impl_->pools.get(),      impl_->bgp_configs.get(), impl_->bgp_peers.get(),
+          impl_->namespaces.get(), impl_->pods.get(),        impl_->netpols.get(),
+          impl_->gnps.get(),       impl_->knps.get()};
 }
 
 bool Agent::cachesSynced() const {
@@ -104,8 +110,8 @@ absl::Status Agent::start() {
 
   // Register this node with its underlay addresses, keeping whatever else is in it.
   CORAL_ASSIGN_OR_RETURN(impl_->underlay, detectUnderlay(*impl_->netlink, config_));
-  if (config_.mtu == 0) config_.mtu = static_cast<int>(impl_->underlay.mtu);
   if (config_.underlay_interface.empty()) config_.underlay_interface = impl_->underlay.interface;
+  common::Labels node_labels;
   for (int attempt = 0;; ++attempt) {
     model::Node node;
     auto existing = impl_->store->get<model::Node>(config_.node_name);
@@ -121,6 +127,7 @@ absl::Status Agent::start() {
     for (const auto& a : {impl_->underlay.ipv4, impl_->underlay.ipv6}) {
       if (a) node.spec.addresses.push_back({a->ip.toString(), "InternalIP"});
     }
+    node_labels = node.metadata.labels;
     auto written = existing.ok() ? impl_->store->update(node) : impl_->store->create(node);
     if (written.ok()) break;
     if (attempt >= 5 || !(datastore::isConflict(written.status()) ||
@@ -128,9 +135,22 @@ absl::Status Agent::start() {
       return annotate(written.status(), "registering this node");
     }
   }
-  log::info("node registered", {{"underlay", impl_->underlay.interface},
-                                {"ipv4", config_.underlay_interface},
-                                {"mtu", config_.mtu}});
+  // The pod MTU until the first reconcile: from the pools as they are now.
+  {
+    std::vector<PoolView> views;
+    if (auto pools = impl_->store->list<model::IPPool>(); pools.ok()) {
+      views = poolViews(*pools, node_labels);
+    }
+    impl_->pod_mtu = podMtu(static_cast<uint32_t>(config_.mtu), impl_->underlay.mtu,
+                            vxlanNeeded(views, {}, common::Family::kV4),
+                            vxlanNeeded(views, {}, common::Family::kV6));
+  }
+  impl_->encap = std::make_unique<EncapControl>(config_, impl_->underlay, *impl_->store,
+                                                *impl_->ipam, *impl_->netlink);
+  log::info("node registered",
+            {{"underlay", impl_->underlay.interface},
+             {"ipv4", impl_->underlay.ipv4 ? impl_->underlay.ipv4->toString() : std::string("-")},
+             {"pod_mtu", impl_->pod_mtu.load()}});
 
   auto changed = [this] { requestReconcile(); };
   impl_->blocks =
@@ -139,9 +159,12 @@ absl::Status Agent::start() {
       std::make_unique<ResourceCache>(*impl_->store, model::kindOf<model::Node>(), changed);
   impl_->endpoints = std::make_unique<ResourceCache>(
       *impl_->store, model::kindOf<model::WorkloadEndpoint>(), changed);
+  impl_->pools =
+      std::make_unique<ResourceCache>(*impl_->store, model::kindOf<model::IPPool>(), changed);
   impl_->blocks->start();
   impl_->nodes->start();
   impl_->endpoints->start();
+  impl_->pools->start();
   if (config_.bgp == "enabled") {
     // A corald that finds its own routes in the kernel restarted: tell BGP peers so they
     // keep our routes (graceful restart) instead of withdrawing them.
@@ -183,7 +206,8 @@ absl::Status Agent::start() {
   }
   reconcile_thread_ = std::thread([this] { reconcileLoop(); });
 
-  impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed, hooks);
+  impl_->cni = std::make_unique<CniHandler>(config_, *impl_->store, *impl_->ipam, changed, hooks,
+                                            [this] { return impl_->pod_mtu.load(); });
   impl_->grpc = std::make_unique<GrpcServer>(
       *impl_->cni, [this] { return ready(); },
       [this] {
@@ -326,6 +350,31 @@ absl::Status Agent::reconcileOnce() {
     for (const char* st : {"Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established"}) {
       metrics_.set(fmt::format("coral_bgp_sessions{{state=\"{}\"}}", st), by_state[st]);
     }
+  }
+  // Encapsulation first: routes through a VXLAN device need the device.
+  {
+    common::Labels self_labels;
+    for (const auto& n : in.nodes) {
+      if (n.metadata.name == config_.node_name) self_labels = n.metadata.labels;
+    }
+    EncapInputs e;
+    e.pools = poolViews(impl_->pools->typed<model::IPPool>(), self_labels);
+    e.nodes = in.nodes;
+    e.blocks = in.blocks;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - impl_->last_encap_resync > std::chrono::seconds(config_.resync_interval_s)) {
+      impl_->last_encap_resync = now;
+      e.force = true;
+    }
+    EncapResult encap;
+    if (auto s = impl_->encap->sync(e, encap); !s.ok()) {
+      metrics_.add("coral_errors_total{component=\"encapsulation\"}");
+      log::warn("encapsulation", {{"error", errorMessage(s)}});
+    }
+    if (encap.pod_mtu > 0) impl_->pod_mtu = encap.pod_mtu;
+    in.pools = std::move(e.pools);
+    in.vxlan_v4 = encap.vxlan_ready_v4;
+    in.vxlan_v6 = encap.vxlan_ready_v6;
   }
   DesiredRoutes desired = computeRoutes(in);
   const auto t0 = std::chrono::steady_clock::now();

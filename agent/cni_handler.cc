@@ -42,12 +42,14 @@ uint32_t podMtu(const AgentConfig& config, Netlink& netlink) {
 }
 
 CniHandler::CniHandler(const AgentConfig& config, datastore::ResourceStore& store, ipam::Ipam& ipam,
-                       std::function<void()> on_endpoints_changed, PolicyHooks policy)
+                       std::function<void()> on_endpoints_changed, PolicyHooks policy,
+                       std::function<uint32_t()> pod_mtu)
     : config_(config),
       store_(store),
       ipam_(ipam),
       on_endpoints_changed_(std::move(on_endpoints_changed)),
-      policy_(std::move(policy)) {}
+      policy_(std::move(policy)),
+      pod_mtu_(std::move(pod_mtu)) {}
 
 std::string CniHandler::workloadId(const CniCall& call) {
   if (!call.pod_name.empty()) {
@@ -132,7 +134,9 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
   spec.pod_ifname = call.ifname;
   spec.netns_path = call.netns;
   spec.addresses = addresses;
-  spec.mtu = podMtu(config_, **netlink);
+  // Encapsulation decides the MTU (underlay minus VXLAN overhead): the agent knows it.
+  spec.mtu = pod_mtu_ ? pod_mtu_() : 0;
+  if (spec.mtu == 0) spec.mtu = podMtu(config_, **netlink);
   auto links = plumbWorkload(**netlink, spec);
   if (!links.ok()) {
     undoIpam();

@@ -67,7 +67,8 @@ struct PolicyHooks {
 class CniHandler {
  public:
   CniHandler(const AgentConfig& config, datastore::ResourceStore& store, ipam::Ipam& ipam,
-             std::function<void()> on_endpoints_changed, PolicyHooks policy = {});
+             std::function<void()> on_endpoints_changed, PolicyHooks policy = {},
+             std::function<uint32_t()> pod_mtu = {});
 
   std::variant<CniSuccess, CniFailure> add(const CniCall& call);
   std::optional<CniFailure> del(const CniCall& call);
@@ -87,6 +88,7 @@ class CniHandler {
   ipam::Ipam& ipam_;
   std::function<void()> on_endpoints_changed_;
   PolicyHooks policy_;
+  std::function<uint32_t()> pod_mtu_;  // the agent's current pod MTU; 0 or unset: podMtu()
   // ADD/DEL/CHECK for one pod must not interleave; one lock is simple and fast enough.
   std::mutex mu_;
 };

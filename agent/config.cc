@@ -86,6 +86,10 @@ absl::StatusOr<AgentConfig> loadAgentConfig(const std::string& path,
                                    {"CORAL_MTU", "mtu", true},
                                    {"CORAL_UNDERLAY_INTERFACE", "underlayInterface", false},
                                    {"CORAL_ROUTE_SOURCE", "routeSource", false},
+                                   {"CORAL_BGP", "bgp", false},
+                                   {"CORAL_POLICY_BACKEND", "policyBackend", false},
+                                   {"CORAL_VXLAN_VNI", "vxlanVNI", true},
+                                   {"CORAL_VXLAN_PORT", "vxlanPort", true},
                                    {"CORAL_LOG_LEVEL", "logLevel", false}}) {
     if (auto s = set(var, key, numeric); !s.ok()) return s;
   }

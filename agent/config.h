@@ -17,8 +17,12 @@ struct AgentConfig {
   std::string datastore;  // URL; default file:///var/lib/coral
   std::string cni_socket = "/var/run/coral/cni.sock";
   std::string http_address = "127.0.0.1";
-  int http_port = 9099;            // /livez /readyz /metrics; 0 disables
-  int mtu = 0;                     // pod MTU; 0: the underlay's MTU (minus encapsulation)
+  int http_port = 9099;  // /livez /readyz /metrics; 0 disables
+  int mtu = 0;           // pod MTU; 0: the underlay's MTU (minus encapsulation)
+  // VXLAN (pools with encapsulation VXLAN or VXLANCrossSubnet): the VNI and UDP port of
+  // the devices vxlan.coral (IPv4) and vxlan-v6.coral (IPv6). Calico's defaults.
+  int vxlan_vni = 4096;
+  int vxlan_port = 4789;
   std::string underlay_interface;  // e.g. eth0; empty: detect
   // How to find the node's address when underlayInterface is empty:
   //   auto (exactly one candidate interface, else an error naming them), cidr=10.0.0.0/8,
@@ -45,6 +49,8 @@ struct AgentConfig {
     v("httpAddress", http_address);
     v("httpPort", http_port, {.minimum = 0, .maximum = 65535});
     v("mtu", mtu, {.minimum = 0, .maximum = 65535});
+    v("vxlanVNI", vxlan_vni, {.minimum = 1, .maximum = 16777215});
+    v("vxlanPort", vxlan_port, {.minimum = 1, .maximum = 65535});
     v("underlayInterface", underlay_interface);
     v("addressDetection", address_detection);
     v("routeSource", route_source, {.enum_values = {"datastore", "bgp"}});
@@ -60,7 +66,8 @@ struct AgentConfig {
 
 // Reads `path` (may be empty: defaults only), then applies CORAL_NODENAME, CORAL_DATASTORE,
 // CORAL_CNI_SOCKET, CORAL_HTTP_PORT, CORAL_MTU, CORAL_UNDERLAY_INTERFACE,
-// CORAL_ROUTE_SOURCE, CORAL_BGP, CORAL_POLICY_BACKEND, CORAL_LOG_LEVEL from `env`.
+// CORAL_ROUTE_SOURCE, CORAL_BGP, CORAL_POLICY_BACKEND, CORAL_VXLAN_VNI, CORAL_VXLAN_PORT,
+// CORAL_LOG_LEVEL from `env`.
 absl::StatusOr<AgentConfig> loadAgentConfig(const std::string& path,
                                             const std::map<std::string, std::string>& env);
 // The process environment as a map.

@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
   agent::DesiredRoutes desired;
   for (int i = 0; i < routes; ++i) {
     const auto dst = common::Prefix::host(routeAddress(i));
-    desired.emplace(dst, agent::DesiredRoute{dst, agent::RouteKind::kRemoteBlock, "", gateway});
+    desired.emplace(dst,
+                    agent::DesiredRoute{dst, agent::RouteKind::kRemoteBlock, "", gateway, false});
   }
 
   // 1. corald's route programmer: one Netlink socket inside the namespace.

@@ -19,6 +19,10 @@ LabCommands::LabCommands(CLI::App& app) {
 
   up_ = lab_->add_subcommand("up", "Build the lab: BIRD routers, corald nodes, datastore");
   up_->add_option("--config", config_path_, "Lab topology YAML (default: two DCs, two nodes each)");
+  up_->add_option("--encapsulation", encapsulation_,
+                  "none | vxlan | vxlan-cross-subnet: pod traffic between nodes in VXLAN; the "
+                  "routers then learn no pod routes (overrides the config's encapsulation)")
+      ->check(CLI::IsMember({"none", "vxlan", "vxlan-cross-subnet"}));
   down_ = lab_->add_subcommand("down", "Remove every namespace, process and file of the lab");
 
   pod_ = lab_->add_subcommand("pod", "Add or delete pods");
@@ -61,6 +65,11 @@ int LabCommands::run(std::ostream& out, std::ostream& err) {
     auto config = lab::loadLabConfig(config_path_);
     if (!config.ok()) return report(config.status());
     if (lab_->get_option("--name")->count() > 0) config->name = name_;
+    if (!encapsulation_.empty()) {
+      config->encapsulation = encapsulation_ == "vxlan"                ? "VXLAN"
+                              : encapsulation_ == "vxlan-cross-subnet" ? "VXLANCrossSubnet"
+                                                                       : "None";
+    }
     return report(lab::labUp(*config, out));
   }
   if (down_->parsed()) return report(lab::labDown(name_, out));

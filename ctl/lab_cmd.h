@@ -33,6 +33,7 @@ class LabCommands {
   CLI::App* graph_;
   std::string name_ = "demo";
   std::string config_path_;
+  std::string encapsulation_;  // lab up --encapsulation
   bool verbose_ = false;
   std::string pod_name_;
   std::string pod_node_;

@@ -9,6 +9,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sys/socket.h>
@@ -204,6 +205,71 @@ absl::Status Netlink::setLinkUp(std::string_view name) {
   return absl::OkStatus();
 }
 
+absl::Status Netlink::setLinkMtu(std::string_view name, uint32_t mtu) {
+  rtnl_link* raw = nullptr;
+  const std::string n(name);
+  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
+    return nlError(err, fmt::format("link {}", name));
+  }
+  LinkPtr current(raw);
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_mtu(change.get(), mtu);
+  if (int err = rtnl_link_change(sock_, current.get(), change.get(), 0); err < 0) {
+    return nlError(err, fmt::format("set mtu {} on {}", mtu, name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::createVxlan(const VxlanDevice& d) {
+  LinkPtr link(rtnl_link_vxlan_alloc());
+  if (!link) return absl::ResourceExhaustedError("vxlan: cannot allocate");
+  rtnl_link_set_name(link.get(), d.name.c_str());
+  AddrPtr mac(nl_addr_build(AF_LLC, d.mac.data(), d.mac.size()));
+  rtnl_link_set_addr(link.get(), mac.get());
+  if (d.mtu > 0) rtnl_link_set_mtu(link.get(), d.mtu);
+  rtnl_link_set_flags(link.get(), IFF_UP);
+  rtnl_link_vxlan_set_id(link.get(), d.vni);
+  rtnl_link_vxlan_set_port(link.get(), d.port);
+  rtnl_link_vxlan_set_learning(link.get(), d.learning ? 1 : 0);
+  AddrPtr local = toNlAddr(d.local, d.local.bitLength());
+  rtnl_link_vxlan_set_local(link.get(), local.get());
+  if (d.parent_ifindex > 0) rtnl_link_vxlan_set_link(link.get(), d.parent_ifindex);
+  if (int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0) {
+    return nlError(err, fmt::format("create vxlan {} (vni {}, port {}, local {})", d.name, d.vni,
+                                    d.port, d.local.toString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<VxlanDevice> Netlink::vxlan(std::string_view name) {
+  rtnl_link* raw = nullptr;
+  const std::string n(name);
+  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
+    return nlError(err, fmt::format("link {}", name));
+  }
+  LinkPtr l(raw);
+  if (!rtnl_link_is_vxlan(l.get())) {
+    return absl::FailedPreconditionError(
+        fmt::format("link {} exists but is not a VXLAN device", name));
+  }
+  const LinkInfo info = infoOf(l.get());
+  VxlanDevice d;
+  d.name = info.name;
+  d.mac = info.mac;
+  d.mtu = info.mtu;
+  uint32_t value = 0;
+  if (rtnl_link_vxlan_get_id(l.get(), &value) == 0) d.vni = value;
+  if (rtnl_link_vxlan_get_port(l.get(), &value) == 0) d.port = static_cast<uint16_t>(value);
+  if (rtnl_link_vxlan_get_link(l.get(), &value) == 0) d.parent_ifindex = static_cast<int>(value);
+  d.learning = rtnl_link_vxlan_get_learning(l.get()) > 0;
+  nl_addr* local = nullptr;
+  if (rtnl_link_vxlan_get_local(l.get(), &local) == 0 && local) {
+    if (auto ip = fromNlAddr(local)) d.local = *ip;
+    nl_addr_put(local);
+  }
+  return d;
+}
+
 absl::Status Netlink::deleteLink(std::string_view name) {
   LinkPtr l(rtnl_link_alloc());
   const std::string n(name);
@@ -245,6 +311,21 @@ absl::StatusOr<std::vector<InterfaceAddress>> Netlink::addresses(std::string_vie
     }
   }
   return out;
+}
+
+absl::Status Netlink::deleteAddress(std::string_view link_name, const InterfaceAddress& address) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  RtAddrPtr addr(rtnl_addr_alloc());
+  rtnl_addr_set_ifindex(addr.get(), l->index);
+  rtnl_addr_set_family(addr.get(), address.ip.isV4() ? AF_INET : AF_INET6);
+  AddrPtr local = toNlAddr(address.ip, address.prefix_len);
+  rtnl_addr_set_local(addr.get(), local.get());
+  rtnl_addr_set_prefixlen(addr.get(), address.prefix_len);
+  if (int err = rtnl_addr_delete(sock_, addr.get(), 0); err < 0) {
+    return nlError(err, fmt::format("delete address {} from {}", address.toString(), link_name));
+  }
+  return absl::OkStatus();
 }
 
 namespace {
@@ -355,6 +436,109 @@ absl::Status Netlink::addPermanentNeighbour(std::string_view link_name, const co
   rtnl_neigh_set_state(neigh.get(), NUD_PERMANENT);
   if (int err = rtnl_neigh_add(sock_, neigh.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
     return nlError(err, fmt::format("neighbour {} on {}", ip.toString(), link_name));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+// Every neighbour-table entry of one link (ARP, NDP and, for VXLAN devices, the FDB).
+template <class F>
+absl::Status forEachNeighbour(nl_sock* sock, int ifindex, F&& f) {
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_neigh_alloc_cache_flags(sock, &raw, NL_CACHE_AF_ITER); err < 0) {
+    return nlError(err, "list neighbours");
+  }
+  CachePtr cache(raw);
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* n = reinterpret_cast<rtnl_neigh*>(o);
+    if (rtnl_neigh_get_ifindex(n) == ifindex) f(n);
+  }
+  return absl::OkStatus();
+}
+
+std::optional<MacAddress> macOf(rtnl_neigh* n) {
+  nl_addr* a = rtnl_neigh_get_lladdr(n);
+  if (a == nullptr || nl_addr_get_len(a) != 6) return std::nullopt;
+  MacAddress mac{};
+  std::memcpy(mac.data(), nl_addr_get_binary_addr(a), 6);
+  return mac;
+}
+
+NeighPtr fdbNeigh(int ifindex, const FdbEntry& e) {
+  NeighPtr neigh(rtnl_neigh_alloc());
+  rtnl_neigh_set_ifindex(neigh.get(), ifindex);
+  AddrPtr ll(nl_addr_build(AF_LLC, e.mac.data(), e.mac.size()));
+  rtnl_neigh_set_lladdr(neigh.get(), ll.get());
+  AddrPtr dst = toNlAddr(e.remote, e.remote.bitLength());
+  rtnl_neigh_set_dst(neigh.get(), dst.get());  // before the family: libnl checks they agree
+  rtnl_neigh_set_family(neigh.get(), AF_BRIDGE);
+  rtnl_neigh_set_state(neigh.get(), NUD_PERMANENT);
+  rtnl_neigh_set_flags(neigh.get(), NTF_SELF);
+  return neigh;
+}
+}  // namespace
+
+absl::StatusOr<std::vector<Neighbour>> Netlink::neighbours(std::string_view link_name) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  std::vector<Neighbour> out;
+  auto s = forEachNeighbour(sock_, l->index, [&](rtnl_neigh* n) {
+    const int family = rtnl_neigh_get_family(n);
+    if (family != AF_INET && family != AF_INET6) return;
+    auto ip = fromNlAddr(rtnl_neigh_get_dst(n));
+    if (!ip) return;
+    out.push_back(
+        {*ip, macOf(n).value_or(MacAddress{}), (rtnl_neigh_get_state(n) & NUD_PERMANENT) != 0});
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status Netlink::deleteNeighbour(std::string_view link_name, const common::IpAddress& ip) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  NeighPtr neigh(rtnl_neigh_alloc());
+  rtnl_neigh_set_ifindex(neigh.get(), l->index);
+  AddrPtr dst = toNlAddr(ip, ip.bitLength());
+  rtnl_neigh_set_dst(neigh.get(), dst.get());
+  if (int err = rtnl_neigh_delete(sock_, neigh.get(), 0); err < 0) {
+    return nlError(err, fmt::format("delete neighbour {} on {}", ip.toString(), link_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FdbEntry>> Netlink::fdbEntries(std::string_view link_name) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  std::vector<FdbEntry> out;
+  auto s = forEachNeighbour(sock_, l->index, [&](rtnl_neigh* n) {
+    if (rtnl_neigh_get_family(n) != AF_BRIDGE) return;
+    auto mac = macOf(n);
+    auto remote = fromNlAddr(rtnl_neigh_get_dst(n));
+    if (mac && remote) out.push_back({*mac, *remote});
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status Netlink::replaceFdbEntry(std::string_view link_name, const FdbEntry& entry) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  NeighPtr neigh = fdbNeigh(l->index, entry);
+  if (int err = rtnl_neigh_add(sock_, neigh.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
+    return nlError(err, fmt::format("fdb {} dst {} on {}", formatMac(entry.mac),
+                                    entry.remote.toString(), link_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::deleteFdbEntry(std::string_view link_name, const FdbEntry& entry) {
+  auto l = link(link_name);
+  if (!l.ok()) return l.status();
+  NeighPtr neigh = fdbNeigh(l->index, entry);
+  if (int err = rtnl_neigh_delete(sock_, neigh.get(), 0); err < 0) {
+    return nlError(err, fmt::format("delete fdb {} dst {} on {}", formatMac(entry.mac),
+                                    entry.remote.toString(), link_name));
   }
   return absl::OkStatus();
 }

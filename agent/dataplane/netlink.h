@@ -55,6 +55,35 @@ struct Route {
   bool operator==(const Route&) const = default;
 };
 
+// A VXLAN device as Coral makes it: unicast only (no group, no learning), bound to the
+// underlay device and address.
+struct VxlanDevice {
+  std::string name;
+  uint32_t vni = 4096;
+  uint16_t port = 4789;
+  common::IpAddress local;  // the underlay address: source of the outer header
+  int parent_ifindex = 0;   // the underlay device
+  MacAddress mac{};
+  uint32_t mtu = 0;
+  bool learning = false;
+  bool operator==(const VxlanDevice&) const = default;
+};
+
+struct Neighbour {
+  common::IpAddress ip;
+  MacAddress mac{};
+  bool permanent = false;
+  bool operator==(const Neighbour&) const = default;
+};
+
+// A forwarding database entry of a VXLAN device: frames to `mac` go to `remote`.
+struct FdbEntry {
+  MacAddress mac{};
+  common::IpAddress remote;
+  bool operator==(const FdbEntry&) const = default;
+  auto operator<=>(const FdbEntry&) const = default;
+};
+
 class Netlink {
  public:
   // Opens a socket in the calling thread's current network namespace.
@@ -72,11 +101,17 @@ class Netlink {
   absl::Status createVeth(std::string_view host_name, const MacAddress& host_mac, uint32_t mtu,
                           std::string_view peer_name, int peer_netns_fd);
   absl::Status setLinkUp(std::string_view name);
+  absl::Status setLinkMtu(std::string_view name, uint32_t mtu);
+  // VXLAN devices: created up; vxlan() reads back what the kernel has (kNotFound when
+  // absent, kFailedPrecondition when the name is taken by another kind of link).
+  absl::Status createVxlan(const VxlanDevice& device);
+  absl::StatusOr<VxlanDevice> vxlan(std::string_view name);
   absl::Status deleteLink(std::string_view name);  // kNotFound when absent
 
   // Addresses with their subnet length (10.0.0.5/32, 192.0.2.11/24). IPv6 skips DAD.
   absl::Status addAddress(std::string_view link_name, const InterfaceAddress& address);
   absl::StatusOr<std::vector<InterfaceAddress>> addresses(std::string_view link_name);
+  absl::Status deleteAddress(std::string_view link_name, const InterfaceAddress& address);
 
   // Routes in the main table. replaceRoute creates or replaces.
   absl::Status replaceRoute(const Route& route);
@@ -89,6 +124,13 @@ class Netlink {
   // A permanent neighbour entry (IPv4 ARP / IPv6 NDP).
   absl::Status addPermanentNeighbour(std::string_view link_name, const common::IpAddress& ip,
                                      const MacAddress& mac);
+  // IPv4 and IPv6 neighbours of a link, and deletion of one.
+  absl::StatusOr<std::vector<Neighbour>> neighbours(std::string_view link_name);
+  absl::Status deleteNeighbour(std::string_view link_name, const common::IpAddress& ip);
+  // Permanent FDB entries of a VXLAN device ("bridge fdb ... dev vxlan.coral dst ...").
+  absl::StatusOr<std::vector<FdbEntry>> fdbEntries(std::string_view link_name);
+  absl::Status replaceFdbEntry(std::string_view link_name, const FdbEntry& entry);
+  absl::Status deleteFdbEntry(std::string_view link_name, const FdbEntry& entry);
 
  private:
   explicit Netlink(nl_sock* sock) : sock_(sock) {}

@@ -39,49 +39,73 @@ DesiredRoutes computeRoutes(const RouteInputs& in) {
     return addressPart(v4 ? it->second->spec.ipv4_address : it->second->spec.ipv6_address);
   };
 
+  const model::Node* self = nodes.contains(in.self) ? nodes.at(in.self) : nullptr;
+  // A route to `owner`'s addresses in `cidr`: through VXLAN when the pool asks for it
+  // (nullopt when it does but the tunnel is not ready on either end), else via the node.
+  auto remoteRoute = [&](const common::Prefix& dst, const common::Prefix& cidr,
+                         const std::string& owner, RouteKind kind) -> std::optional<DesiredRoute> {
+    const common::Family family = cidr.family();
+    auto it = nodes.find(owner);
+    const PoolView* pool = poolOf(in.pools, cidr);
+    if (pool && it != nodes.end() && encapsulated(pool->encapsulation, self, *it->second, family)) {
+      const bool ready = family == common::Family::kV4 ? in.vxlan_v4 : in.vxlan_v6;
+      auto vtep = vtepOf(*it->second, family);
+      if (!ready || !vtep) return std::nullopt;
+      return DesiredRoute{.dst = dst,
+                          .kind = kind,
+                          .device = std::string(vxlanDevice(family)),
+                          .gateway = vtep->tunnel,
+                          .onlink = true};
+    }
+    if (in.routes_from_bgp) return std::nullopt;
+    auto via = nodeAddress(owner, cidr.isV4());
+    if (!via) return std::nullopt;
+    return DesiredRoute{.dst = dst, .kind = kind, .device = {}, .gateway = via, .onlink = false};
+  };
+
   DesiredRoutes out;
   for (const auto& block : in.blocks) {
     auto cidr = common::Prefix::parse(block.spec.cidr);
     if (!cidr.ok() || block.spec.deleted) continue;
     const std::string owner = affinityNode(block.spec.affinity);
     if (owner == in.self) {
-      out[*cidr] =
-          DesiredRoute{.dst = *cidr, .kind = RouteKind::kLocalBlock, .device = {}, .gateway = {}};
-    } else if (!owner.empty() && !in.routes_from_bgp) {
-      if (auto via = nodeAddress(owner, cidr->isV4())) {
-        out[*cidr] = DesiredRoute{
-            .dst = *cidr, .kind = RouteKind::kRemoteBlock, .device = {}, .gateway = via};
-      }
+      out[*cidr] = DesiredRoute{.dst = *cidr,
+                                .kind = RouteKind::kLocalBlock,
+                                .device = {},
+                                .gateway = {},
+                                .onlink = false};
+    } else if (!owner.empty()) {
+      if (auto r = remoteRoute(*cidr, *cidr, owner, RouteKind::kRemoteBlock)) out[*cidr] = *r;
     }
     // Addresses borrowed from this block by a node other than its owner (BGP carries
-    // them as host routes when routes come from BGP).
-    if (in.routes_from_bgp) continue;
+    // them as host routes when routes come from BGP, unless they ride VXLAN).
     for (const auto& a : block.spec.allocations) {
       auto attr = a.attributes.find("node");
       if (attr == a.attributes.end() || attr->second == owner || attr->second == in.self) continue;
       auto ip = cidr->addressAt(static_cast<uint64_t>(a.ordinal));
-      auto via = nodeAddress(attr->second, cidr->isV4());
-      if (ip && via) {
-        const auto host = common::Prefix::host(*ip);
-        out[host] =
-            DesiredRoute{.dst = host, .kind = RouteKind::kBorrowed, .device = {}, .gateway = via};
-      }
+      if (!ip) continue;
+      const auto host = common::Prefix::host(*ip);
+      if (auto r = remoteRoute(host, *cidr, attr->second, RouteKind::kBorrowed)) out[host] = *r;
     }
   }
   if (in.routes_from_bgp) {
     for (const auto& [dst, via] : in.learned) {
-      if (out.contains(dst)) continue;  // our own block or a local workload wins
+      if (out.contains(dst)) continue;  // our own block, VXLAN or a local workload wins
       out[dst] = DesiredRoute{.dst = dst,
                               .kind = dst.isHost() ? RouteKind::kBorrowed : RouteKind::kRemoteBlock,
                               .device = {},
-                              .gateway = via};
+                              .gateway = via,
+                              .onlink = false};
     }
   }
   for (const auto& w : in.workloads) {
     for (const auto& ip : w.addresses) {
       const auto host = common::Prefix::host(ip);
-      out[host] = DesiredRoute{
-          .dst = host, .kind = RouteKind::kWorkload, .device = w.host_ifname, .gateway = {}};
+      out[host] = DesiredRoute{.dst = host,
+                               .kind = RouteKind::kWorkload,
+                               .device = w.host_ifname,
+                               .gateway = {},
+                               .onlink = false};
     }
   }
   return out;

@@ -3,7 +3,10 @@
 //  * a /32 (/128) to each local workload through its host-side veth;
 //  * each other node's block via that node's address (when routes come from the
 //    datastore rather than BGP, nodes must share a subnet);
-//  * each address borrowed from a block by another node, as a /32 via the borrower.
+//  * each address borrowed from a block by another node, as a /32 via the borrower;
+//  * blocks (and borrowed addresses) of VXLAN pools through the VXLAN device instead, next
+//    hop the remote node's tunnel address, onlink (VXLANCrossSubnet: only to nodes
+//    outside our underlay subnet; see encap_calc.h).
 #pragma once
 
 #include <map>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "agent/dataplane/netlink.h"
+#include "agent/routes/encap_calc.h"
 #include "common/ip.h"
 #include "model/kinds/ipam.h"
 #include "model/kinds/node.h"
@@ -32,6 +36,11 @@ struct RouteInputs {
   // addresses) or BGP best paths (`learned`, prefix → next hop).
   bool routes_from_bgp = false;
   std::map<common::Prefix, common::IpAddress> learned;
+  // Encapsulation: the pools, and which VXLAN devices this node has up (a route through
+  // a device that is not there yet would fail).
+  std::vector<PoolView> pools;
+  bool vxlan_v4 = false;
+  bool vxlan_v6 = false;
 };
 
 enum class RouteKind { kLocalBlock, kWorkload, kRemoteBlock, kBorrowed };
@@ -42,6 +51,7 @@ struct DesiredRoute {
   RouteKind kind = RouteKind::kRemoteBlock;
   std::string device;                        // for workload routes: resolved at apply time
   std::optional<common::IpAddress> gateway;  // for remote routes
+  bool onlink = false;                       // through VXLAN: the next hop is a tunnel address
   bool operator==(const DesiredRoute&) const = default;
 };
 

@@ -16,6 +16,14 @@ absl::StatusOr<ReconcileStats> reconcileRoutes(Netlink& netlink, const DesiredRo
   // Resolve desired routes to kernel form (device names to indexes).
   std::map<common::Prefix, Route> want;
   std::map<std::string, int> ifindex;
+  auto resolve = [&](const std::string& device) {
+    auto it = ifindex.find(device);
+    if (it == ifindex.end()) {
+      auto link = netlink.link(device);
+      it = ifindex.emplace(device, link.ok() ? link->index : 0).first;
+    }
+    return it->second;
+  };
   for (const auto& [dst, d] : desired) {
     Route r;
     r.dst = dst;
@@ -23,22 +31,19 @@ absl::StatusOr<ReconcileStats> reconcileRoutes(Netlink& netlink, const DesiredRo
       case RouteKind::kLocalBlock:
         r.type = RouteType::kBlackhole;
         break;
-      case RouteKind::kWorkload: {
-        auto it = ifindex.find(d.device);
-        if (it == ifindex.end()) {
-          auto link = netlink.link(d.device);
-          it = ifindex.emplace(d.device, link.ok() ? link->index : 0).first;
-        }
-        if (it->second == 0) {
-          ++stats.skipped;
-          continue;
-        }
-        r.ifindex = it->second;
-        break;
-      }
+      case RouteKind::kWorkload:
       case RouteKind::kRemoteBlock:
       case RouteKind::kBorrowed:
         r.gateway = d.gateway;
+        r.onlink = d.onlink;
+        // Workload routes and routes through VXLAN name their device.
+        if (!d.device.empty()) {
+          r.ifindex = resolve(d.device);
+          if (r.ifindex == 0) {
+            ++stats.skipped;
+            continue;
+          }
+        }
         break;
     }
     want.emplace(dst, r);

@@ -5,6 +5,9 @@
 namespace coral::lab {
 
 std::string birdConfig(const LabState& state, const LabRouter& router, const DataCenter& dc) {
+  // With VXLAN the routers are a plain underlay: they learn no pod range at all (no BGP
+  // from the nodes, no DC aggregate), only the other DC's node subnet over the WAN.
+  const bool encapsulated = state.config.encapsulation != "None";
   std::string c;
   c += fmt::format("# BIRD 2 for lab {} router {} (AS {}), written by coralctl lab.\n", state.name,
                    router.name, router.as);
@@ -15,20 +18,24 @@ std::string birdConfig(const LabState& state, const LabRouter& router, const Dat
   // Routes learned by BGP go into this namespace's kernel table so the router forwards.
   c += "protocol kernel {\n  ipv4 { import none; export filter { if source = RTS_BGP then "
        "accept; reject; }; };\n  merge paths on;\n}\n";
-  c += fmt::format("protocol static dc_aggregate {{\n  ipv4;\n  route {} unreachable;\n}}\n\n",
-                   dc.pods);
+  if (!encapsulated) {
+    c += fmt::format("protocol static dc_aggregate {{\n  ipv4;\n  route {} unreachable;\n}}\n\n",
+                     dc.pods);
+  }
   c += fmt::format("define DC_PODS = [ {}{{{},32}} ];\n", dc.pods,
                    dc.pods.substr(dc.pods.find('/') + 1));
   c += "filter from_nodes { if net ~ DC_PODS then accept; reject; }\n";
-  c += "filter to_wan { if proto = \"dc_aggregate\" then accept; if source = RTS_DEVICE then "
-       "accept; reject; }\n\n";
+  c += encapsulated
+           ? "filter to_wan { if source = RTS_DEVICE then accept; reject; }\n\n"
+           : "filter to_wan { if proto = \"dc_aggregate\" then accept; if source = RTS_DEVICE "
+             "then accept; reject; }\n\n";
   c += fmt::format(
       "template bgp node_peer {{\n  local {} as {};\n  ipv4 {{ import filter from_nodes; "
       "export none; }};\n  graceful restart on;\n  connect delay time 1;\n  connect retry time "
       "2;\n}}\n",
       router.address, router.as);
   for (const auto& n : state.nodes) {
-    if (n.dc != dc.name) continue;
+    if (n.dc != dc.name || encapsulated) continue;
     std::string proto = n.name;
     for (char& ch : proto) {
       if (ch == '-') ch = '_';

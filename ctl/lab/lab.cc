@@ -180,13 +180,16 @@ bool waitFor(const std::function<bool()>& ready, std::chrono::seconds limit) {
 }
 
 // corald for one node: routes to other nodes in the DC from the datastore (they share the
-// bridge), its blocks announced to the ToR by its own BGP speaker.
+// bridge), its blocks announced to the ToR by its own BGP speaker; with VXLAN, every route
+// to another node's pods goes through the tunnel and nothing is announced.
 absl::StatusOr<int> startCorald(const LabState& state, const LabNode& n,
                                 const std::string& corald) {
   const std::string env = fmt::format(
       "env CORAL_NODENAME={} CORAL_DATASTORE={} CORAL_CNI_SOCKET={} CORAL_HTTP_PORT=9099 "
-      "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE=datastore",
-      n.name, state.datastore_url, n.socket);
+      "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE=datastore{}",
+      n.name, state.datastore_url, n.socket,
+      // Encapsulated labs: no BGP at all, the routers know nothing of pods.
+      state.config.encapsulation != "None" ? " CORAL_BGP=disabled" : "");
   return spawnInNetns(n.netns, env + " " + corald, state.dir + "/logs/" + n.name + ".corald.log");
 }
 

@@ -31,6 +31,10 @@ void NodeSpec::validate(Validation& v) const {
   }
   if (!vxlan_tunnel_address.empty()) checkIp(v.at("vxlanTunnelAddress"), vxlan_tunnel_address);
   if (!vxlan_tunnel_mac.empty()) checkMac(v.at("vxlanTunnelMACAddr"), vxlan_tunnel_mac);
+  if (!vxlan_tunnel_address_v6.empty()) {
+    checkIp(v.at("vxlanTunnelAddressV6"), vxlan_tunnel_address_v6);
+  }
+  if (!vxlan_tunnel_mac_v6.empty()) checkMac(v.at("vxlanTunnelMACAddrV6"), vxlan_tunnel_mac_v6);
 }
 
 void WorkloadEndpointSpec::validate(Validation& v) const {

@@ -31,6 +31,8 @@ struct NodeSpec {
   // VXLAN tunnel endpoint, published by corald when a pool uses VXLAN.
   std::string vxlan_tunnel_address;
   std::string vxlan_tunnel_mac;
+  std::string vxlan_tunnel_address_v6;
+  std::string vxlan_tunnel_mac_v6;
 
   template <class V>
   void describe(V& v) {
@@ -41,6 +43,8 @@ struct NodeSpec {
     v("routeReflectorClusterID", route_reflector_cluster_id);
     v("vxlanTunnelAddress", vxlan_tunnel_address);
     v("vxlanTunnelMACAddr", vxlan_tunnel_mac);
+    v("vxlanTunnelAddressV6", vxlan_tunnel_address_v6);
+    v("vxlanTunnelMACAddrV6", vxlan_tunnel_mac_v6);
   }
   void validate(Validation& v) const;
   bool operator==(const NodeSpec&) const = default;

@@ -177,6 +177,31 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   EXPECT_EQ(labProcesses(), "") << "no lab process survives";
 }
 
+TEST_F(LabTest, VxlanLabConnectsPodsAcrossNodesAndDcsWithoutPodRoutesOnTheRouters) {
+  auto up = lab("up --encapsulation vxlan");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
+  ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
+  ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
+  ExecResult matrix;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    matrix = lab("matrix");
+    if (matrix.output.find("BLOCKED") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  // The routers know the nodes' subnets and nothing of pods; the nodes tunnel.
+  for (const char* router : {"dc1-r", "dc2-r"}) {
+    auto routes = shell("ip netns exec " + netnsPrefix() + router + " ip route").output;
+    EXPECT_EQ(routes.find("10.244."), std::string::npos) << router << "\n" << routes;
+  }
+  auto node = shell("ip netns exec " + netnsPrefix() + "dc1-n1 ip route show proto 77").output;
+  EXPECT_NE(node.find("dev vxlan.coral onlink"), std::string::npos) << node;
+  EXPECT_EQ(lab("down").exit_code, 0);
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+}
+
 TEST_F(LabTest, DownAfterAFailedUpLeavesNothing) {
   // Occupy a namespace the lab will want: `lab up` fails half way.
   ASSERT_EQ(shell("ip netns add " + netnsPrefix() + "dc1-n2").exit_code, 0);
