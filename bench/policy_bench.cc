@@ -1,5 +1,6 @@
 // policy_bench: the policy dataplane at scale, in a network namespace of its own (root).
-//   policy_bench [ENDPOINTS=10000] [POLICIES=1000]
+//   policy_bench [ENDPOINTS=10000] [POLICIES=1000] [LOCAL=ENDPOINTS]
+//   LOCAL of the endpoints run on this node, the others elsewhere (set members only)
 //   (CORAL_BENCH_SKIP_IPTABLES=1 skips iptables-restore, which takes minutes at 10k × 1k)
 // Full sync of ENDPOINTS local endpoints × POLICIES policies through PolicyDataplane, vs
 // `nft -f` of the same rendered table (the lower bound) and `iptables-restore` of the
@@ -43,11 +44,13 @@ struct Netns {
   }
 };
 
+int g_local = 0;  // endpoints [0, g_local) run on n1 (this node), the rest on n2
+
 policy::Endpoint endpoint(int i) {
   policy::Endpoint e;
   e.namespace_ = fmt::format("ns{}", i % 10);
   e.name = fmt::format("pod{}", i);
-  e.node = "n1";
+  e.node = i < g_local ? "n1" : "n2";
   e.interface_name = fmt::format("cor{:011x}", i);
   e.labels = {{"app", fmt::format("app{}", i % 100)}};
   e.addresses = {common::IpAddress::v4(0x0a000000u + static_cast<uint32_t>(i) + 1)};
@@ -60,6 +63,7 @@ policy::Endpoint endpoint(int i) {
 int main(int argc, char** argv) {
   const int endpoints = argc > 1 ? std::atoi(argv[1]) : 10000;
   const int policies = argc > 2 ? std::atoi(argv[2]) : 1000;
+  g_local = argc > 3 ? std::atoi(argv[3]) : endpoints;
   policy::Snapshot s;
   for (int n = 0; n < 10; ++n) s.addNamespace({fmt::format("ns{}", n), {}});
   for (int i = 0; i < endpoints; ++i) s.addEndpoint(endpoint(i));
@@ -104,20 +108,38 @@ int main(int argc, char** argv) {
   std::remove(ipt.c_str());
   // Incremental: one more pod (re-sync the dataplane to the kernel first).
   (void)(*dp)->resync();
-  s.addEndpoint(endpoint(endpoints));
+  policy::Endpoint added = endpoint(endpoints);
+  added.node = "n1";
+  s.addEndpoint(added);
   const double t1 = now_ms();
   (void)(*dp)->apply(s);
   const double incr = now_ms() - t1;
   const auto incr_stats = (*dp)->lastApply();
-  fmt::print("endpoints {} policies {} (ruleset {:.1f} MB nft, {} policy chains)\n", endpoints,
-             policies, stats.commands_bytes / 1e6, program.policy_chains.size());
+  // A pod on another node: set elements only (no chain, no jump).
+  policy::Endpoint remote = endpoint(endpoints + 1);
+  remote.node = "n2";
+  remote.namespace_ = "ns0";
+  remote.labels = {{"app", "app1"}};  // a source that policy p0 (ns0) allows
+  remote.interface_name.clear();
+  s.addEndpoint(remote);
+  const double t2 = now_ms();
+  (void)(*dp)->apply(s);
+  const double remote_ms = now_ms() - t2;
+  const auto remote_stats = (*dp)->lastApply();
+  fmt::print("endpoints {} ({} on this node) policies {} (ruleset {:.1f} MB nft, {} policy chains)\n", endpoints,
+             g_local, policies, stats.commands_bytes / 1e6, program.policy_chains.size());
   fmt::print("PolicyDataplane full sync  {:8.1f} ms (compile {:.1f}, kernel {:.1f})\n", full,
              stats.compile_ms, stats.write_ms);
   fmt::print("nft -f same table          {:8.1f} ms   ratio {:.2f}x\n", nft_f, full / nft_f);
   if (!skip_iptables) {
     fmt::print("iptables-restore (Calico)  {:8.1f} ms   ratio {:.2f}x\n", restore, full / restore);
   }
-  fmt::print("incremental add of one pod {:8.1f} ms (compile {:.1f}, kernel {:.1f}, {} bytes)\n",
-             incr, incr_stats.compile_ms, incr_stats.write_ms, incr_stats.commands_bytes);
+  fmt::print("incremental add of one pod {:8.3f} ms (compile {:.3f}, kernel {:.3f}, {})\n", incr,
+             incr_stats.compile_ms, incr_stats.write_ms,
+             incr_stats.netlink ? "one netlink batch"
+                                : fmt::format("{} bytes of nft text", incr_stats.commands_bytes));
+  fmt::print("a pod on another node       {:8.3f} ms (compile {:.3f}, kernel {:.3f}, {})\n",
+             remote_ms, remote_stats.compile_ms, remote_stats.write_ms,
+             remote_stats.netlink ? "one netlink batch" : "nft text");
   return 0;
 }

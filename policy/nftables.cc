@@ -14,9 +14,7 @@ namespace {
 using common::Family;
 
 std::string comment(std::string_view text) {
-  std::string out(text.substr(0, 127));
-  std::replace(out.begin(), out.end(), '"', '\'');
-  return fmt::format("comment \"{}\"", out);
+  return fmt::format("comment \"{}\"", commentText(text));
 }
 
 std::string ipKeyword(Family f) { return f == Family::kV4 ? "ip" : "ip6"; }
@@ -102,34 +100,8 @@ std::vector<std::string> policyChainRules(const Program& program, const PolicyCh
 }
 
 std::vector<std::string> endpointChainRules(const EndpointProgram& ep, const EndpointChain& chain) {
-  const std::string who = fmt::format("{} {}", ep.endpoint_id, directionName(chain.direction));
-  std::vector<std::string> out = {
-      fmt::format("ct state established,related counter accept {}", comment(who + ": established")),
-      fmt::format("ct state invalid counter drop {}", comment(who + ": invalid")),
-      fmt::format("counter meta mark set meta mark & 0x{:08x} {}", ~(kAcceptMark | kPassMark),
-                  comment(who + ": clear verdict marks")),
-  };
-  if (chain.allow_from_node) {
-    out.push_back(fmt::format("ip saddr @{} counter return {}", kNodeSetV4,
-                              comment(who + ": from this node (kubelet probes)")));
-    out.push_back(fmt::format("ip6 saddr @{} counter return {}", kNodeSetV6,
-                              comment(who + ": from this node (kubelet probes)")));
-  }
-  if (!chain.isolated()) {
-    out.push_back(
-        fmt::format("counter return {}", comment(who + ": no policy selects it, profile allows")));
-    return out;
-  }
-  for (size_t i = 0; i < chain.policy_chains.size(); ++i) {
-    out.push_back(fmt::format("counter jump {} {}", chain.policy_chains[i],
-                              comment(who + ": policy " + chain.policy_ids[i])));
-    out.push_back(fmt::format("meta mark & 0x{:08x} != 0 counter return {}",
-                              kAcceptMark | kPassMark,
-                              comment(who + ": allowed or passed by " + chain.policy_ids[i])));
-  }
-  out.push_back(fmt::format(
-      "counter drop {}",
-      comment(fmt::format("{}: default deny, {} selects it", who, chain.policy_ids.front()))));
+  std::vector<std::string> out;
+  for (const auto& r : endpointRules(ep, chain)) out.push_back(renderEndpointRule(r));
   return out;
 }
 
@@ -212,6 +184,69 @@ void appendElements(std::string& out, const std::vector<std::string>& elements,
 }
 
 }  // namespace
+
+std::string commentText(std::string_view text) {
+  std::string out(text.substr(0, 127));
+  std::replace(out.begin(), out.end(), '"', '\'');
+  return out;
+}
+
+std::vector<EndpointRule> endpointRules(const EndpointProgram& ep, const EndpointChain& chain) {
+  using K = EndpointRule::Kind;
+  const std::string who = fmt::format("{} {}", ep.endpoint_id, directionName(chain.direction));
+  std::vector<EndpointRule> out = {
+      {K::kAcceptEstablished, "", commentText(who + ": established")},
+      {K::kDropInvalid, "", commentText(who + ": invalid")},
+      {K::kClearMarks, "", commentText(who + ": clear verdict marks")},
+  };
+  if (chain.allow_from_node) {
+    out.push_back(
+        {K::kReturnFromNode4, "", commentText(who + ": from this node (kubelet probes)")});
+    out.push_back(
+        {K::kReturnFromNode6, "", commentText(who + ": from this node (kubelet probes)")});
+  }
+  if (!chain.isolated()) {
+    out.push_back({K::kReturn, "", commentText(who + ": no policy selects it, profile allows")});
+    return out;
+  }
+  for (size_t i = 0; i < chain.policy_chains.size(); ++i) {
+    out.push_back(
+        {K::kJump, chain.policy_chains[i], commentText(who + ": policy " + chain.policy_ids[i])});
+    out.push_back({K::kReturnIfMarked, "",
+                   commentText(who + ": allowed or passed by " + chain.policy_ids[i])});
+  }
+  out.push_back(
+      {K::kDrop, "",
+       commentText(fmt::format("{}: default deny, {} selects it", who, chain.policy_ids.front()))});
+  return out;
+}
+
+std::string renderEndpointRule(const EndpointRule& r) {
+  using K = EndpointRule::Kind;
+  const std::string c = fmt::format("comment \"{}\"", r.comment);
+  switch (r.kind) {
+    case K::kAcceptEstablished:
+      return "ct state established,related counter accept " + c;
+    case K::kDropInvalid:
+      return "ct state invalid counter drop " + c;
+    case K::kClearMarks:
+      return fmt::format("counter meta mark set meta mark & 0x{:08x} {}",
+                         ~(kAcceptMark | kPassMark), c);
+    case K::kReturnFromNode4:
+      return fmt::format("ip saddr @{} counter return {}", kNodeSetV4, c);
+    case K::kReturnFromNode6:
+      return fmt::format("ip6 saddr @{} counter return {}", kNodeSetV6, c);
+    case K::kReturn:
+      return "counter return " + c;
+    case K::kJump:
+      return fmt::format("counter jump {} {}", r.chain, c);
+    case K::kReturnIfMarked:
+      return fmt::format("meta mark & 0x{:08x} != 0 counter return {}", kAcceptMark | kPassMark, c);
+    case K::kDrop:
+      return "counter drop " + c;
+  }
+  return c;
+}
 
 std::string renderNftables(const Program& program, const MemberMap& members) {
   std::string out = fmt::format("# Coral policy for node {}: generated, do not edit.\n",

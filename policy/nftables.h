@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "policy/program.h"
 #include "policy/program_change.h"
@@ -27,6 +29,31 @@ namespace coral::policy {
 inline constexpr uint32_t kAcceptMark = 0x00010000;
 inline constexpr uint32_t kPassMark = 0x00020000;
 inline constexpr const char* kNftTable = "coral";
+
+// An endpoint chain's rules as data, in order: rendered to nft text by renderEndpointRule
+// and written over netlink by the agent's fast path (agent/policy/nftnl_writer.h), so both
+// produce the same rules.
+struct EndpointRule {
+  enum class Kind : uint8_t {
+    kAcceptEstablished,  // ct state established,related counter accept
+    kDropInvalid,        // ct state invalid counter drop
+    kClearMarks,         // counter meta mark set meta mark & ~(accept|pass)
+    kReturnFromNode4,    // ip saddr @node4 counter return
+    kReturnFromNode6,    // ip6 saddr @node6 counter return
+    kReturn,             // counter return (no policy selects the endpoint)
+    kJump,               // counter jump <chain>
+    kReturnIfMarked,     // meta mark & (accept|pass) != 0 counter return
+    kDrop,               // counter drop (default deny)
+  };
+  Kind kind;
+  std::string chain;    // kJump
+  std::string comment;  // already sanitized (commentText)
+  bool operator==(const EndpointRule&) const = default;
+};
+std::vector<EndpointRule> endpointRules(const EndpointProgram& ep, const EndpointChain& chain);
+std::string renderEndpointRule(const EndpointRule& rule);
+// A rule comment as nft stores it: at most 127 bytes, double quotes made single.
+std::string commentText(std::string_view text);
 
 // The whole table, replacing any previous one in the same transaction:
 // `table inet coral` / `delete table inet coral` / `table inet coral { ... }`.

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev clang-format
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libnl-3-dev libnl-route-3-dev libnftables-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev libnftnl-dev libmnl-dev
   libboost-dev libboost-system-dev libyaml-cpp-dev nlohmann-json3-dev libabsl-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   # etcd server and the v3 API protos

@@ -245,7 +245,9 @@ absl::StatusOr<PolicyDataplanePtr> makePolicyDataplane(const std::string& backen
   if (backend == "nftables" || backend.empty()) {
     auto nft = makeLibNftApplier(netns_path);
     if (!nft.ok()) return nft.status();
-    return makeNftPolicyDataplane(std::move(node), std::move(*nft));
+    auto netlink = NftnlWriter::open(netns_path);
+    if (!netlink.ok()) return netlink.status();
+    return makeNftPolicyDataplane(std::move(node), std::move(*nft), std::move(*netlink));
   }
   return absl::InvalidArgumentError(
       fmt::format("policyBackend \"{}\": expected nftables or iptables", backend));

@@ -22,8 +22,8 @@ double msSince(std::chrono::steady_clock::time_point start) {
 
 class NftPolicyDataplane : public PolicyDataplane {
  public:
-  NftPolicyDataplane(std::string node, NftApplierPtr nft)
-      : PolicyDataplane(std::move(node)), nft_(std::move(nft)) {}
+  NftPolicyDataplane(std::string node, NftApplierPtr nft, std::unique_ptr<NftnlWriter> netlink)
+      : PolicyDataplane(std::move(node)), nft_(std::move(nft)), netlink_(std::move(netlink)) {}
 
  protected:
   absl::Status writeFull(const policy::Program& program, const policy::MemberMap& members,
@@ -36,6 +36,14 @@ class NftPolicyDataplane : public PolicyDataplane {
 
   absl::Status writeDelta(const policy::Program& after, const policy::MemberMap& /*after_members*/,
                           const policy::ProgramChange& change, PolicyApplyStats& stats) override {
+    if (netlink_ && NftnlWriter::handles(after, change)) {
+      // Endpoints only: one netlink batch, without libnftables' cache (nftnl_writer.h).
+      const auto start = std::chrono::steady_clock::now();
+      stats.netlink = true;
+      absl::Status status = netlink_->write(after, change);
+      stats.write_ms = msSince(start);
+      return status;
+    }
     const std::string text = policy::renderNftablesChange(after, change);
     if (text.empty()) return absl::OkStatus();
     return run(text, stats);
@@ -70,6 +78,7 @@ class NftPolicyDataplane : public PolicyDataplane {
   }
 
   NftApplierPtr nft_;
+  std::unique_ptr<NftnlWriter> netlink_;
 };
 
 }  // namespace
@@ -167,8 +176,9 @@ policy::Program PolicyDataplane::lastProgram() const {
   return compiler_.program();
 }
 
-PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft) {
-  return std::make_unique<NftPolicyDataplane>(std::move(node), std::move(nft));
+PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft,
+                                          std::unique_ptr<NftnlWriter> netlink) {
+  return std::make_unique<NftPolicyDataplane>(std::move(node), std::move(nft), std::move(netlink));
 }
 
 }  // namespace coral::agent

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "agent/policy/nft_applier.h"
 #include "agent/policy/nft_table_state.h"
+#include "agent/policy/nftnl_writer.h"
 #include "policy/incremental.h"
 #include "policy/program.h"
 #include "policy/snapshot.h"
@@ -39,6 +40,7 @@ struct PolicyApplyStats {
   bool full = false;          // the whole table was written
   size_t commands_bytes = 0;  // size of the transaction text
   bool incremental = false;   // only endpoints changed: compiled incrementally
+  bool netlink = false;       // written as one netlink batch (nftnl_writer.h), not nft text
   double compile_ms = 0;      // compile + members
   double write_ms = 0;        // the kernel transaction
 };
@@ -92,7 +94,9 @@ class PolicyDataplane {
 };
 using PolicyDataplanePtr = std::unique_ptr<PolicyDataplane>;
 
-// nftables through `nft` (libnftables in production).
-PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft);
+// nftables through `nft` (libnftables in production); with `netlink`, changes that touch
+// only endpoints go through it instead (see nftnl_writer.h).
+PolicyDataplanePtr makeNftPolicyDataplane(std::string node, NftApplierPtr nft,
+                                          std::unique_ptr<NftnlWriter> netlink = nullptr);
 
 }  // namespace coral::agent

@@ -1,0 +1,162 @@
+// The netlink fast path (NftnlWriter) writes exactly what nft writes. A PolicyDataplane in
+// one namespace follows a sequence of snapshots — pods added, relabelled, moved to another
+// interface, removed, now and then a policy change (which goes the libnftables way) — and
+// after every step its table must equal, chain by chain and rule by rule, the table that
+// `renderNftables` of the same state gives when loaded with libnftables into a second,
+// empty namespace. Set elements are compared as sets (hash order differs).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+#include "agent/policy/iptables_dataplane.h"
+#include "agent/policy/nft_applier.h"
+#include "agent/policy/policy_dataplane.h"
+#include "policy/compiler.h"
+#include "policy/nftables.h"
+#include "tests/support/netns.h"
+#include "tests/unit/policy/policy_world.h"
+
+namespace coral::policy::testing {
+namespace {
+
+using coral::testing::TestNetns;
+
+// chain → its rules, set/map → its sorted elements; stateless JSON listing.
+std::map<std::string, std::vector<std::string>> tableShape(agent::NftApplier& nft) {
+  std::map<std::string, std::vector<std::string>> out;
+  auto listing = nft.listTableJson(/*stateless=*/true);
+  EXPECT_TRUE(listing.ok()) << listing.status();
+  if (!listing.ok()) return out;
+  const auto doc = nlohmann::json::parse(*listing);
+  for (const auto& item : doc.at("nftables")) {
+    if (item.contains("chain")) {
+      out["chain " + item["chain"]["name"].get<std::string>()];
+    } else if (item.contains("rule")) {
+      auto rule = item["rule"];
+      rule.erase("handle");
+      out["chain " + rule["chain"].get<std::string>()].push_back(rule.dump());
+    } else if (item.contains("set") || item.contains("map")) {
+      const auto& set = item.contains("set") ? item["set"] : item["map"];
+      auto& elements = out["set " + set["name"].get<std::string>()];
+      auto header = set;
+      header.erase("elem");
+      header.erase("handle");
+      elements.push_back(header.dump());
+      if (set.contains("elem")) {
+        std::vector<std::string> elems;
+        for (const auto& e : set["elem"]) elems.push_back(e.dump());
+        std::sort(elems.begin(), elems.end());
+        elements.insert(elements.end(), elems.begin(), elems.end());
+      }
+    }
+  }
+  return out;
+}
+
+std::string firstDifference(const std::map<std::string, std::vector<std::string>>& got,
+                            const std::map<std::string, std::vector<std::string>>& want) {
+  for (const auto& [name, lines] : want) {
+    auto it = got.find(name);
+    if (it == got.end()) return name + " is missing";
+    if (it->second != lines) {
+      for (size_t i = 0; i < std::max(lines.size(), it->second.size()); ++i) {
+        const std::string g = i < it->second.size() ? it->second[i] : "(none)";
+        const std::string w = i < lines.size() ? lines[i] : "(none)";
+        if (g != w) return fmt::format("{} line {}:\n got  {}\n want {}", name, i, g, w);
+      }
+    }
+  }
+  for (const auto& [name, lines] : got) {
+    if (!want.count(name)) return name + " is stale";
+  }
+  return "";
+}
+
+Endpoint pod(int i, std::mt19937& rng) {
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  static const char* kApps[] = {"a", "b", "c"};
+  Endpoint e;
+  e.namespace_ = pick(2) ? "x" : "y";
+  e.name = fmt::format("p{}", i);
+  e.node = "n1";
+  e.interface_name = fmt::format("cor{}{}i{}", e.namespace_, i, pick(2));
+  e.labels = {{"pod", kApps[pick(3)]}};
+  e.addresses = {common::IpAddress::v4(0x0a050000u + static_cast<uint32_t>(i) + 1)};
+  if (pick(3) == 0)
+    e.addresses.push_back(*common::IpAddress::parse(fmt::format("fd05::{:x}", i + 1)));
+  if (pick(2)) e.ports.push_back({"http", kProtoTcp, static_cast<uint16_t>(80 + pick(2))});
+  return e;
+}
+
+TEST(NftnlWriter, WritesTheSameTableAsNft) {
+  CORAL_REQUIRE_ROOT();
+  TestNetns live("nftnl-live"), reference("nftnl-ref");
+  ASSERT_TRUE(live.ok() && reference.ok());
+  auto dp = agent::makePolicyDataplane("nftables", "n1", live.path());
+  ASSERT_TRUE(dp.ok()) << dp.status();
+  auto live_nft = agent::makeLibNftApplier(live.path());
+  auto ref_nft = agent::makeLibNftApplier(reference.path());
+  ASSERT_TRUE(live_nft.ok() && ref_nft.ok());
+
+  Snapshot s = makeWorld();
+  applyYaml(s,
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a-from-b, "
+            "namespace: x}\nspec:\n  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - from:\n"
+            "    - podSelector: {matchLabels: {pod: b}}\n    ports: [{port: http}]\n---\n"
+            "apiVersion: coral.network/v1\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\n"
+            "spec:\n  order: 1\n  selector: pod == 'c'\n  egress:\n  - action: Deny\n    protocol: TCP\n"
+            "    destination: {selector: pod == 'a', ports: [http]}\n  - action: Pass\n");
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  int netlink_writes = 0;
+  for (int step = 0; step < 80; ++step) {
+    SCOPED_TRACE(fmt::format("step {}", step));
+    const int what = pick(10);
+    const int i = pick(12);
+    if (what < 5) {
+      s.addEndpoint(pod(i, rng));
+    } else if (what < 8) {
+      s.removeEndpoint(fmt::format("x/p{}", i));
+      s.removeEndpoint(fmt::format("y/p{}", i));
+    } else if (what < 9 && step % 20 == 0) {  // a policy appears or goes: the text path
+      applyYaml(s, fmt::format("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                               "metadata: {{name: deny{}, namespace: y}}\nspec:\n"
+                               "  podSelector: {{matchLabels: {{pod: b}}}}\n",
+                               step));
+    }
+    const absl::Status applied = (*dp)->apply(s);
+    ASSERT_TRUE(applied.ok()) << applied;
+    if ((*dp)->lastApply().netlink) ++netlink_writes;
+    const Program program = compile(s, "n1");
+    ASSERT_TRUE((*ref_nft)->run(renderNftables(program, computeMembers(program, s))).ok());
+    const std::string difference = firstDifference(tableShape(**live_nft), tableShape(**ref_nft));
+    ASSERT_EQ(difference, "") << "after a " << ((*dp)->lastApply().netlink ? "netlink" : "nft")
+                              << " write";
+  }
+  EXPECT_GT(netlink_writes, 40);
+  // A batch the kernel refuses changes nothing and names the operation that failed.
+  auto writer = agent::NftnlWriter::open(live.path());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Program after = compile(s, "n1");
+  Endpoint extra = pod(99, rng);
+  extra.namespace_ = "x";
+  Snapshot with_extra = s;
+  with_extra.addEndpoint(extra);
+  after = compile(with_extra, "n1");
+  after.sets["sel4-bogus"] =
+      SetDef{"sel4-bogus", SetKind::kEndpoints, common::Family::kV4, Selector::all(), "", {}};
+  ProgramChange bad;
+  bad.endpoints_added = {extra.id()};
+  bad.elements_added["sel4-bogus"].addresses = {common::IpAddress::v4(0x0a0909ff)};
+  ASSERT_TRUE(agent::NftnlWriter::handles(after, bad));
+  const auto before = tableShape(**live_nft);
+  absl::Status status = (*writer)->write(after, bad);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.ToString().find("set sel4-bogus"), std::string::npos) << status;
+  EXPECT_EQ(firstDifference(tableShape(**live_nft), before), "")
+      << "a refused batch changed the table";
+}
+
+}  // namespace
+}  // namespace coral::policy::testing
