@@ -82,11 +82,11 @@ TEST_F(WorkloadTest, PodsReachTheNodeAndEachOtherBothFamilies) {
             std::string::npos)
       << routes.output;
 
-  EXPECT_EQ(pod1_->exec("ping -c1 -W2 10.0.0.1").exit_code, 0) << "pod -> node v4";
-  EXPECT_EQ(pod1_->exec("ping -c1 -W2 10.244.0.6").exit_code, 0) << "pod -> pod v4";
+  EXPECT_EQ(pod1_->exec("ping -c3 -i0.2 -W2 10.0.0.1").exit_code, 0) << "pod -> node v4";
+  EXPECT_EQ(pod1_->exec("ping -c3 -i0.2 -W2 10.244.0.6").exit_code, 0) << "pod -> pod v4";
   EXPECT_EQ(pod1_->exec("ping -6 -c1 -W2 fd00:1::1").exit_code, 0) << "pod -> node v6";
   EXPECT_EQ(pod2_->exec("ping -6 -c1 -W2 fd00:244::5").exit_code, 0) << "pod -> pod v6";
-  EXPECT_EQ(node_->exec("ping -c1 -W2 10.244.0.6").exit_code, 0) << "node -> pod";
+  EXPECT_EQ(node_->exec("ping -c3 -i0.2 -W2 10.244.0.6").exit_code, 0) << "node -> pod";
 
   EXPECT_TRUE(inNode([&](Netlink& nl) { return checkWorkload(nl, s1); }).ok());
 
@@ -125,7 +125,7 @@ TEST_F(WorkloadTest, ReplacesAStaleHostEnd) {
   ASSERT_TRUE(
       node_->exec("ip link add " + s.host_ifname + " type veth peer name stalep").exit_code == 0);
   ASSERT_TRUE(inNode([&](Netlink& nl) { return plumbWorkload(nl, s).status(); }).ok());
-  EXPECT_EQ(pod1_->exec("ping -c1 -W2 10.0.0.1").exit_code, 0);
+  EXPECT_EQ(pod1_->exec("ping -c3 -i0.2 -W2 10.0.0.1").exit_code, 0);
 }
 
 }  // namespace
