@@ -289,6 +289,26 @@ TEST_F(VxlanTest, CrossSubnetRoutesWithinTheSubnetAndEncapsulatesAcross) {
   EXPECT_GE(counter(*nodes_[0], "inet t", "vxlan"), before + 6);
   EXPECT_GT(counter(*router_, "inet t", "vxlan"), 0u);
   EXPECT_NE(nodes_[0]->exec("ip route get " + b).output.find("dev vxlan.coral"), std::string::npos);
+
+  // Stale entries go: a foreign FDB and neighbour entry on the device, and everything of a
+  // node that left the cluster (its corald stopped, its Node and blocks deleted).
+  ASSERT_EQ(nodes_[0]
+                ->exec("bridge fdb add 66:66:66:66:66:66 dev vxlan.coral dst 10.98.9.9 && "
+                       "ip neigh add 10.244.99.1 lladdr 66:66:66:66:66:66 dev vxlan.coral "
+                       "nud permanent")
+                .exit_code,
+            0);
+  const auto n2 = store_->get<model::Node>("n2").value();
+  coralds_[1]->kill(SIGKILL);
+  ASSERT_TRUE(ipam::Ipam(*store_).releaseNode("n2").ok());
+  ASSERT_TRUE(store_->remove(model::kindOf<model::Node>(), "", "n2").ok());
+  ASSERT_TRUE(eventually([&] {
+    auto state =
+        nodes_[0]->exec("bridge fdb show dev vxlan.coral; ip neigh show dev vxlan.coral").output;
+    return state.find("66:66:66:66:66:66") == std::string::npos &&
+           state.find(n2.spec.vxlan_tunnel_mac) == std::string::npos;
+  })) << nodes_[0]->exec("bridge fdb show dev vxlan.coral; ip neigh show dev vxlan.coral").output
+      << logs();
 }
 
 TEST_F(VxlanTest, NatOutgoingMasqueradesToTheOutsideButNeverBetweenPods) {

@@ -30,6 +30,27 @@ TEST(AgentConfigTest, FileThenEnvironment) {
   EXPECT_EQ(config->cni_socket, "/var/run/coral/cni.sock");
 }
 
+TEST(AgentConfigTest, VxlanDefaultsFileAndEnvironment) {
+  auto defaults = loadAgentConfig("", {});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->vxlan_vni, 4096);
+  EXPECT_EQ(defaults->vxlan_port, 4789);
+  const auto path = writeTemp("vxlanVNI: 7\nvxlanPort: 8472\n");
+  auto config = loadAgentConfig(
+      path,
+      {{"CORAL_VXLAN_VNI", "9"}, {"CORAL_BGP", "disabled"}, {"CORAL_POLICY_BACKEND", "disabled"}});
+  auto bad = loadAgentConfig(path, {{"CORAL_VXLAN_VNI", "16777216"}});
+  std::filesystem::remove(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->vxlan_vni, 9);
+  EXPECT_EQ(config->vxlan_port, 8472);
+  EXPECT_EQ(config->bgp, "disabled");
+  EXPECT_EQ(config->policy_backend, "disabled");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(errorMessage(bad.status()).find("vxlanVNI"), std::string::npos)
+      << errorMessage(bad.status());
+}
+
 TEST(AgentConfigTest, ErrorsNameTheField) {
   const auto path = writeTemp("nodename: n1\nhttpPort: 70000\naddressDetection: guess\n");
   auto config = loadAgentConfig(path, {});
