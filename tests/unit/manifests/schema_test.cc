@@ -272,5 +272,57 @@ TEST(Manifests, EveryExampleResourceValidatesAgainstItsCrd) {
   EXPECT_GE(checked, 10) << "examples/ should hold resources of most kinds";
 }
 
+// Resources written into the tests (raw string literals in tests/**/*.cc and *.h): each one
+// Coral accepts must pass its CRD schema too, or the API server would refuse what the
+// tests treat as valid. (The ones Coral rejects are the validation tests' bad inputs.)
+TEST(Manifests, ResourcesCoralAcceptsInTheTestsPassTheirCrd) {
+  const auto crds = crdsByKind();
+  // The raw string literals R"delim( ... )delim" of a source file (libstdc++'s regex
+  // recurses per character and would overflow on long literals).
+  auto rawStrings = [](const std::string& text) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while ((pos = text.find("R\"", pos)) != std::string::npos) {
+      const size_t open = text.find('(', pos + 2);
+      if (open == std::string::npos || open - pos - 2 > 16) {
+        pos += 2;
+        continue;
+      }
+      const std::string close = ")" + text.substr(pos + 2, open - pos - 2) + "\"";
+      const size_t end = text.find(close, open + 1);
+      if (end == std::string::npos) break;
+      out.push_back(text.substr(open + 1, end - open - 1));
+      pos = end + close.size();
+    }
+    return out;
+  };
+  int checked = 0;
+  for (const auto& e : fs::recursive_directory_iterator(sourceDir() / "tests")) {
+    const auto ext = e.path().extension();
+    if ((ext != ".cc" && ext != ".h") || e.path().string().find("node_modules") != std::string::npos)
+      continue;
+    const std::string text = readFile(e.path());
+    if (text.find("coral.network/v1") == std::string::npos) continue;
+    for (const std::string& body : rawStrings(text)) {
+      if (body.find("coral.network/v1") == std::string::npos) continue;
+      for (auto& doc : model::parseYamlDocuments(body)) {
+        if (!doc.json.ok() || !doc.json->is_object()) continue;
+        const Json& r = *doc.json;
+        if (r.value("apiVersion", "") != model::kApiGroupVersion) continue;
+        auto parsed = model::parseResources(r.dump());
+        if (parsed.size() != 1 || !parsed[0].resource.ok()) continue;  // a bad input on purpose
+        auto crd = crds.find(r.value("kind", ""));
+        ASSERT_NE(crd, crds.end());
+        for (const auto& err : validateCustomResource(r, crd->second)) {
+          ADD_FAILURE() << e.path().string() << ": " << r.value("kind", "") << " "
+                        << r["metadata"].value("name", "") << ": " << err;
+        }
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 10) << "the tests held a dozen resources when this was written";
+}
+
 }  // namespace
 }  // namespace coral::manifests_test
