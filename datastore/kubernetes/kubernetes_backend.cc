@@ -152,7 +152,12 @@ class KubeWatch : public Watch {
           fail(stream.status());
           return;
         }
-        if (sleepOrStop(KubeClient::backoff(failures++))) return;
+        if (++failures % 10 == 0) {
+          // Not fatal (a token may be mid-rotation, the server restarting), but visible.
+          log::warn(fmt::format("kubernetes watch {}: {} failed attempts, still retrying: {}",
+                                c.resource, failures, errorMessage(stream.status())));
+        }
+        if (sleepOrStop(KubeClient::backoff(failures))) return;
         continue;
       }
       failures = 0;
