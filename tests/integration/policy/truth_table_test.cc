@@ -48,6 +48,11 @@ const std::string kAFromB =
         "  podSelector:\n    matchLabels: {pod: a}\n  ingress:\n  - from:\n    - podSelector:\n"
         "        matchLabels: {pod: b}\n");
 
+const std::string kAFromRed =
+    knp("x", "a-from-red",
+        "  podSelector:\n    matchLabels: {pod: a}\n  ingress:\n  - from:\n"
+        "    - namespaceSelector:\n        matchLabels: {team: red}\n");
+
 const std::vector<Case>& cases() {
   static const std::vector<Case> kCases = {
       {"no_policy", "", [](auto&, auto&, auto&) { return true; }},
@@ -97,6 +102,39 @@ const std::vector<Case>& cases() {
        [](const PodRef& from, const PodRef& to, auto&) {
          return to.ns != "x" || from.id() == "x/a";
        }},
+      {"k8s_end_port_range",
+       knp("x", "tcp-80-81",
+           "  podSelector: {}\n  ingress:\n  - ports:\n    - protocol: TCP\n      port: 80\n"
+           "      endPort: 81\n"),
+       [](const PodRef&, const PodRef& to, const Probe& p) { return to.ns != "x" || isTcp(p); }},
+      {"separate_peers_are_or",
+       knp("x", "a-from-y-or-b",
+           "  podSelector:\n    matchLabels: {pod: a}\n  ingress:\n  - from:\n"
+           "    - namespaceSelector:\n        matchLabels: {ns: y}\n    - podSelector:\n"
+           "        matchLabels: {pod: b}\n"),
+       [](const PodRef& from, const PodRef& to, auto&) {
+         return to.id() != "x/a" || from.ns == "y" || from.id() == "x/b";
+       }},
+      {"coral_log_then_allow",
+       np("x", "log-all",
+          "  order: 10\n  ingress:\n  - action: Log\n  - action: Allow\n"
+          "    source: {selector: pod == 'b'}\n"),
+       // Log records and goes on; only x/b is allowed in; the rest meets default deny.
+       [](const PodRef& from, const PodRef& to, auto&) {
+         return to.ns != "x" || from.id() == "x/b";
+       }},
+      {"namespace_labels_before_change", kAFromRed,
+       [](const PodRef& from, const PodRef& to, auto&) {
+         return to.id() != "x/a" || from.ns == "z";
+       }},
+      {"namespace_labels_after_change", kAFromRed,
+       [](const PodRef& from, const PodRef& to, auto&) {
+         return to.id() != "x/a" || from.ns == "z" || from.ns == "y";
+       },
+       [](Snapshot& s) {
+         s.addNamespace(
+             {"y", {{"ns", "y"}, {"team", "red"}, {"kubernetes.io/metadata.name", "y"}}});
+       }},
       {"pod_selector_before_label_change", kAFromB,
        [](const PodRef& from, const PodRef& to, auto&) {
          return to.id() != "x/a" || from.id() == "x/b";
@@ -110,6 +148,7 @@ const std::vector<Case>& cases() {
          c.labels["pod"] = "b";
          s.addEndpoint(std::move(c));
        }},
+      {"every_policy_deleted", "", [](auto&, auto&, auto&) { return true; }},
   };
   return kCases;
 }
@@ -138,7 +177,7 @@ TEST_P(PolicyTruthTable, KernelMatchesTraceAndExpectation) {
       ASSERT_TRUE(dp->apply(snapshot).ok()) << node;
     }
     if (GetParam() == "nftables" && c.yaml == previous_yaml && !previous_yaml.empty()) {
-      // Only labels changed: set elements only, no chain rewritten.
+      // Only labels changed: a delta, not the whole table.
       EXPECT_FALSE(dataplanes["n1"]->lastApply().full);
     }
     previous_yaml = c.yaml;
