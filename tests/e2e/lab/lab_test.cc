@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "common/strings.h"
@@ -36,7 +37,7 @@ class LabTest : public ::testing::Test {
     return n;
   }
 
-  // Processes whose command line mentions the lab's directory (corald, bird).
+  // Processes whose command line mentions the lab's directory (corald, bird, etcd).
   std::string labProcesses() const {
     std::string found;
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -45,7 +46,8 @@ class LabTest : public ::testing::Test {
       std::ifstream in(entry.path() / "cmdline");
       std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       if (cmdline.find(dir_.path()) != std::string::npos &&
-          (cmdline.starts_with("bird") || cmdline.find("corald") != std::string::npos)) {
+          (cmdline.starts_with("bird") || cmdline.starts_with("etcd") ||
+           cmdline.find("corald") != std::string::npos)) {
         found += pid + " ";
       }
     }
@@ -115,11 +117,12 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
 
   // Policy across nodes and DCs: only app=web may reach app=db in shop.
   ASSERT_EQ(lab("pod add db --node dc1-n2 -n shop --labels app=db").exit_code, 0);
-  auto applied = shell(
-      (buildDir() / "ctl" / "coralctl").string() + " --datastore file://" + dir_.path() + "/" +
-      name_ + "/store apply -f " +
-      (std::filesystem::path(std::getenv("CORAL_SOURCE_DIR")) / "examples" / "lab" / "policy.yaml")
-          .string());
+  const char* source_dir = std::getenv("CORAL_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "CORAL_SOURCE_DIR is not set: run this test through ctest";
+  auto applied =
+      shell((buildDir() / "ctl" / "coralctl").string() + " --datastore file://" + dir_.path() +
+            "/" + name_ + "/store apply -f " +
+            (std::filesystem::path(source_dir) / "examples" / "lab" / "policy.yaml").string());
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
   ExecResult with_policy;
   for (int attempt = 0; attempt < 20; ++attempt) {
@@ -200,6 +203,59 @@ TEST_F(LabTest, VxlanLabConnectsPodsAcrossNodesAndDcsWithoutPodRoutesOnTheRouter
   EXPECT_NE(node.find("dev vxlan.coral onlink"), std::string::npos) << node;
   EXPECT_EQ(lab("down").exit_code, 0);
   EXPECT_EQ(leftoverNamespaces(), 0u);
+}
+
+TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto up = lab("up --datastore etcd");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  std::cout << "lab up --datastore etcd: "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+            << " s\n";
+  EXPECT_NE(up.output.find("etcd in namespace " + netnsPrefix() + "etcd"), std::string::npos)
+      << up.output;
+  // The lab's own etcd, by the pid its state records, in the lab's namespace.
+  const std::string lab_dir = dir_.path() + "/" + name_;
+  const std::string state = shell("cat " + lab_dir + "/state.json").output;
+  const std::string url = "etcd+unix://" + lab_dir + "/etcd/etcd.sock:2379";
+  EXPECT_NE(state.find("\"datastore\": \"" + url + "\""), std::string::npos) << state;
+  const std::string etcd_pid(
+      trim(shell("sed -n 's/.*\"etcdPid\": \\([0-9]*\\).*/\\1/p' " + lab_dir + "/state.json")
+               .output));
+  ASSERT_FALSE(etcd_pid.empty()) << state;
+  EXPECT_NE(shell("ip netns pids " + netnsPrefix() + "etcd").output.find(etcd_pid),
+            std::string::npos);
+
+  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
+  auto b = lab("pod add b --node dc2-n1");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  ExecResult matrix;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    matrix = lab("matrix");
+    if (matrix.output.find("BLOCKED") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  EXPECT_NE(matrix.output.find("default/b (dc2-n1)"), std::string::npos) << matrix.output;
+
+  // coralctl reaches the same etcd through the socket: corald registered each pod's endpoint.
+  auto endpoints = shell((buildDir() / "ctl" / "coralctl").string() + " --datastore " + url +
+                         " get workloadendpoints -A -o yaml");
+  EXPECT_EQ(endpoints.exit_code, 0) << endpoints.output;
+  EXPECT_NE(endpoints.output.find("dc2-n1"), std::string::npos) << endpoints.output;
+  auto status = lab("status");
+  EXPECT_NE(status.output.find("Datastore: etcd (" + url + "), " + netnsPrefix() +
+                               "etcd: running, pid " + etcd_pid),
+            std::string::npos)
+      << status.output;
+
+  auto down = lab("down");
+  EXPECT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+  EXPECT_NE(shell("kill -0 " + etcd_pid).exit_code, 0) << "etcd survived lab down";
+  EXPECT_EQ(labProcesses(), "") << "no lab process survives";
+  EXPECT_FALSE(std::filesystem::exists(lab_dir));
 }
 
 TEST_F(LabTest, DownAfterAFailedUpLeavesNothing) {
