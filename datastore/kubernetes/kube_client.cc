@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -267,7 +268,7 @@ class KubeClient::Impl {
       });
       if (!conn.runUntil(done, deadline)) ec = net::error::timed_out;
       http::response_parser<http::string_body> parser;
-      parser.body_limit(boost::none);
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       if (!ec) {
         done = false;
         http::async_read(*conn.stream, conn.buffer, parser,
@@ -338,7 +339,10 @@ namespace {
 class BeastLineStream : public LineStream {
  public:
   explicit BeastLineStream(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {
-    parser_.body_limit(boost::none);
+    // An explicit maximum: with boost::none this parser failed the header of a watch's 403
+    // answer with "body limit exceeded" (Boost 1.74), so a refused watch was retried forever
+    // in silence instead of reporting the missing RBAC permission.
+    parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
   }
   ~BeastLineStream() override { conn_->close(); }
 

@@ -280,6 +280,17 @@ TEST_F(KubernetesBackendTest, ForbiddenNamesTheMissingRbacPermission) {
                 .find(R"(verb "create" on resource "ippools" in API group "coral.network")"),
             std::string::npos)
       << created.status();
+  // A refused watch is an error from next(), not an endless silence.
+  fake_->deny("watch", "", "pods");
+  auto watch = store_->watch(model::kindOf<model::Pod>(), std::nullopt, 0);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  absl::Status seen;
+  for (int i = 0; i < 40 && seen.ok(); ++i)
+    seen = watch->next(std::chrono::milliseconds(250)).status();
+  EXPECT_EQ(seen.code(), absl::StatusCode::kPermissionDenied) << seen;
+  EXPECT_NE(std::string(seen.message()).find(R"(verb "watch" on resource "pods")"),
+            std::string::npos)
+      << seen;
 }
 
 TEST_F(KubernetesBackendTest, RejectsAServerCertificateFromAnotherCa) {
