@@ -23,6 +23,11 @@ LabCommands::LabCommands(CLI::App& app) {
                   "none | vxlan | vxlan-cross-subnet: pod traffic between nodes in VXLAN; the "
                   "routers then learn no pod routes (overrides the config's encapsulation)")
       ->check(CLI::IsMember({"none", "vxlan", "vxlan-cross-subnet"}));
+  up_->add_option("--datastore", datastore_,
+                  "file | etcd: the embedded file store (default) or a real etcd the lab starts "
+                  "in its own namespace, on a unix socket every node reaches (overrides the "
+                  "config's datastore)")
+      ->check(CLI::IsMember({"file", "etcd"}));
   down_ = lab_->add_subcommand("down", "Remove every namespace, process and file of the lab");
 
   pod_ = lab_->add_subcommand("pod", "Add or delete pods");
@@ -70,6 +75,7 @@ int LabCommands::run(std::ostream& out, std::ostream& err) {
                               : encapsulation_ == "vxlan-cross-subnet" ? "VXLANCrossSubnet"
                                                                        : "None";
     }
+    if (!datastore_.empty()) config->datastore = datastore_;
     return report(lab::labUp(*config, out));
   }
   if (down_->parsed()) return report(lab::labDown(name_, out));

@@ -34,6 +34,7 @@ class LabCommands {
   std::string name_ = "demo";
   std::string config_path_;
   std::string encapsulation_;  // lab up --encapsulation
+  std::string datastore_;      // lab up --datastore
   bool verbose_ = false;
   std::string pod_name_;
   std::string pod_node_;

@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string datastore_url = defaultDatastore();
   app.add_option("--datastore", datastore_url,
-                 "Datastore URL: file:///var/lib/coral (default) or etcd://host:port "
-                 "(also from CORAL_DATASTORE)");
+                 "Datastore URL: file:///var/lib/coral (default), etcd://host:port or "
+                 "etcd+unix:///path/to/socket (also from CORAL_DATASTORE)");
 
   std::vector<std::string> apply_files;
   auto* apply = app.add_subcommand("apply", "Create or update resources from YAML or JSON");

@@ -11,14 +11,17 @@ namespace coral::datastore {
 absl::StatusOr<BackendPtr> openBackend(std::string_view url) {
   if (url.empty()) url = kDefaultDatastoreUrl;
   if (url.starts_with("file://")) return openFileBackend(url.substr(7));
-  if (url.starts_with("etcd://") || url.starts_with("etcds://")) return openEtcdBackend(url);
+  if (url.starts_with("etcd://") || url.starts_with("etcds://") ||
+      url.starts_with("etcd+unix://")) {
+    return openEtcdBackend(url);
+  }
   if (url == "kubernetes" || url.starts_with("kubernetes://") || url.starts_with("kubernetes?")) {
     return openKubernetesBackend(url);
   }
   if (url.find("://") != std::string_view::npos) {
     return absl::InvalidArgumentError(
-        fmt::format("datastore URL \"{}\": unknown scheme (use file:///path, etcd://host:port or "
-                    "kubernetes[:///kubeconfig])",
+        fmt::format("datastore URL \"{}\": unknown scheme (use file:///path, etcd://host:port, "
+                    "etcd+unix:///socket or kubernetes[:///kubeconfig])",
                     url));
   }
   return openFileBackend(url);  // a bare path

@@ -179,6 +179,42 @@ bool waitFor(const std::function<bool()>& ready, std::chrono::seconds limit) {
   return false;
 }
 
+bool etcdHealthy(const LabState& state) {
+  return run(fmt::format("printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | nc -U -w 2 {}",
+                         shellQuote(state.dir + "/etcd/" + kEtcdSocket)))
+             .output.find("\"health\":\"true\"") != std::string::npos;
+}
+
+// The lab's etcd: one member in its own namespace (its peer port on that namespace's
+// loopback, so several labs never collide), clients on a unix socket in the lab directory.
+// Node namespaces reach it through the filesystem, as they reach the file datastore; no
+// address or route is added anywhere. etcd 3.4 takes `unix://NAME:PORT` and makes the
+// socket NAME:PORT in its working directory, hence the cd. Records the pid at once so
+// `lab down` stops it even when it never became healthy.
+absl::StatusOr<int> startEtcd(LabState& state, const std::string& netns) {
+  const std::string dir = state.dir + "/etcd";
+  fs::create_directories(dir);
+  const std::string socket_url = std::string("unix://") + kEtcdSocket;
+  const std::string command = fmt::format(
+      "sh -c {}", shellQuote(fmt::format(
+                      "cd {0} && exec etcd --name {1} --data-dir {0}/data --listen-client-urls {2} "
+                      "--advertise-client-urls {2} --listen-peer-urls http://127.0.0.1:2380 "
+                      "--initial-advertise-peer-urls http://127.0.0.1:2380 "
+                      "--initial-cluster {1}=http://127.0.0.1:2380 --initial-cluster-state new "
+                      "--initial-cluster-token coral-lab-{1} --heartbeat-interval 50 "
+                      "--election-timeout 500 --log-level warn --logger zap",
+                      shellQuote(dir), state.name, socket_url)));
+  auto pid = spawnInNetns(netns, command, state.dir + "/logs/etcd.log");
+  if (!pid.ok()) return pid.status();
+  state.etcd_pid = *pid;
+  (void)state.save();
+  if (!waitFor([&] { return etcdHealthy(state); }, std::chrono::seconds(20))) {
+    return absl::DeadlineExceededError(
+        fmt::format("etcd is not healthy after 20 s; see {}/logs/etcd.log", state.dir));
+  }
+  return *pid;
+}
+
 // corald for one node: routes to other nodes in the DC from the datastore (they share the
 // bridge), its blocks announced to the ToR by its own BGP speaker; with VXLAN, every route
 // to another node's pods goes through the tunnel and nothing is announced.
@@ -278,13 +314,11 @@ absl::Status labUp(const LabConfig& config, std::ostream& out) {
         fmt::format("lab {} is already up (state in {}): `coralctl lab down {}` first", config.name,
                     state.dir, config.name));
   }
-  if (config.datastore == "etcd") {
-    return absl::UnimplementedError(
-        "lab datastore etcd is not available yet: use the default file datastore");
-  }
   for (const char* sub : {"", "/logs", "/cni", "/bird", "/run"})
     fs::create_directories(state.dir + sub);
-  state.datastore_url = "file://" + state.dir + "/store";
+  state.datastore_url = config.datastore == "etcd"
+                            ? "etcd+unix://" + state.dir + "/etcd/" + kEtcdSocket
+                            : "file://" + state.dir + "/store";
   out << fmt::format("Building lab {} in {}\n", config.name, state.dir);
   Progress progress(out);
   auto fail = [&](absl::Status s) {
@@ -304,6 +338,15 @@ absl::Status labUp(const LabConfig& config, std::ostream& out) {
   auto inNs = [](const std::string& ns, const std::string& cmd) {
     return runChecked("ip netns exec " + ns + " sh -c " + shellQuote(cmd));
   };
+
+  if (config.datastore == "etcd") {
+    progress.step(fmt::format("etcd in namespace {} (socket {}/etcd/{})",
+                              netnsName(config.name, "etcd"), state.dir, kEtcdSocket));
+    auto ns = addNetns("etcd");
+    if (!ns.ok()) return fail(ns.status());
+    auto pid = startEtcd(state, *ns);
+    if (!pid.ok()) return fail(pid.status());
+  }
 
   // Routers and their DC bridges.
   for (size_t d = 0; d < config.dcs.size(); ++d) {
@@ -473,6 +516,8 @@ absl::Status labDown(const std::string& name, std::ostream& out) {
     for (const auto& r : state->routers) {
       if (processMatches(r.pid, "bird")) stopProcess(r.pid);
     }
+    // etcd last: corald may still be writing while it stops.
+    if (processMatches(state->etcd_pid, "etcd")) stopProcess(state->etcd_pid, 5000);
     namespaces = state->namespaces;
     for (const auto& p : state->pods) namespaces.push_back(p.netns);
   }

@@ -22,6 +22,9 @@ struct Binaries {
 };
 absl::StatusOr<Binaries> findBinaries();
 
+// The lab's etcd client socket, in <lab dir>/etcd/ (`--datastore etcd`).
+inline constexpr const char* kEtcdSocket = "etcd.sock:2379";
+
 // Builds the lab; prints progress (step, seconds) to `out`. On failure the half-built
 // lab stays recorded in its state file: `lab down` removes it.
 absl::Status labUp(const LabConfig& config, std::ostream& out);

@@ -57,6 +57,14 @@ absl::Status printStatus(const std::string& lab, std::ostream& out) {
   if (!state.ok()) return absl::NotFoundError(fmt::format("lab {} is not up", lab));
   out << fmt::format("Lab {} ({}){}\n\n", lab, state->dir,
                      state->complete ? "" : " — INCOMPLETE: run `coralctl lab down`");
+  if (state->config.datastore == "etcd") {
+    out << fmt::format(
+        "Datastore: etcd ({}), {}: {}\n\n", state->datastore_url, netnsName(lab, "etcd"),
+        processMatches(state->etcd_pid, "etcd") ? fmt::format("running, pid {}", state->etcd_pid)
+                                                : std::string("DOWN"));
+  } else {
+    out << fmt::format("Datastore: file ({})\n\n", state->datastore_url);
+  }
   ctl::Table routers({"ROUTER", "DC", "AS", "ADDRESS", "WAN", "BIRD"});
   for (const auto& r : state->routers) {
     routers.addRow({r.name, r.dc, std::to_string(r.as), r.address,

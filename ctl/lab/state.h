@@ -83,6 +83,7 @@ struct LabState {
   std::string name;
   std::string dir;
   std::string datastore_url;
+  int etcd_pid = 0;  // the lab's own etcd (datastore etcd), in namespace coral-NAME-etcd
   LabConfig config;
   std::vector<std::string> namespaces;
   std::vector<LabRouter> routers;
@@ -94,6 +95,7 @@ struct LabState {
     v("name", name);
     v("dir", dir);
     v("datastore", datastore_url);
+    v("etcdPid", etcd_pid);
     v("config", config);
     v("namespaces", namespaces);
     v("routers", routers);

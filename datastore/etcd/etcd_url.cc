@@ -1,4 +1,4 @@
-// parseEtcdUrl: etcd:// and etcds:// URLs into EtcdOptions.
+// parseEtcdUrl: etcd://, etcds:// and etcd+unix:// URLs into EtcdOptions.
 #include "datastore/etcd/etcd_url.h"
 
 #include <fmt/format.h>
@@ -90,35 +90,47 @@ absl::StatusOr<std::string> parseEndpoint(std::string_view url, std::string_view
 absl::StatusOr<EtcdOptions> parseEtcdUrl(std::string_view url) {
   EtcdOptions options;
   std::string_view rest;
+  bool unix_socket = false;
   if (url.starts_with("etcd://")) {
     rest = url.substr(7);
   } else if (url.starts_with("etcds://")) {
     rest = url.substr(8);
     options.tls = true;
+  } else if (url.starts_with("etcd+unix://")) {
+    rest = url.substr(12);
+    unix_socket = true;
   } else {
-    return bad(url, "scheme must be etcd:// or etcds://");
+    return bad(url, "scheme must be etcd://, etcds:// or etcd+unix://");
   }
 
   const size_t query_at = rest.find('?');
   std::string_view authority = rest.substr(0, query_at);
   const std::string_view query =
       query_at == std::string_view::npos ? std::string_view() : rest.substr(query_at + 1);
-  const size_t slash = authority.find('/');
-  if (slash != std::string_view::npos) {
-    if (slash + 1 != authority.size()) {
-      return bad(url, fmt::format("unexpected path \"{}\" (etcd URLs have none)",
-                                  authority.substr(slash)));
+  if (unix_socket) {
+    // etcd+unix:///abs/path: no host, one absolute socket path (gRPC's "unix:" target).
+    if (authority.empty() || authority.front() != '/' || authority.ends_with("/")) {
+      return bad(url, "etcd+unix:// needs an absolute socket path: etcd+unix:///path/to/socket");
     }
-    authority = authority.substr(0, slash);
-  }
-  if (authority.empty()) return bad(url, "no host:port given");
-  if (authority.find('@') != std::string_view::npos) {
-    return bad(url, "credentials go in ?username=&password=, not before '@'");
-  }
-  for (std::string_view endpoint : split(authority, ',')) {
-    auto parsed = parseEndpoint(url, endpoint);
-    if (!parsed.ok()) return parsed.status();
-    options.endpoints.push_back(*std::move(parsed));
+    options.endpoints.push_back(fmt::format("unix:{}", authority));
+  } else {
+    const size_t slash = authority.find('/');
+    if (slash != std::string_view::npos) {
+      if (slash + 1 != authority.size()) {
+        return bad(url, fmt::format("unexpected path \"{}\" (etcd URLs have none)",
+                                    authority.substr(slash)));
+      }
+      authority = authority.substr(0, slash);
+    }
+    if (authority.empty()) return bad(url, "no host:port given");
+    if (authority.find('@') != std::string_view::npos) {
+      return bad(url, "credentials go in ?username=&password=, not before '@'");
+    }
+    for (std::string_view endpoint : split(authority, ',')) {
+      auto parsed = parseEndpoint(url, endpoint);
+      if (!parsed.ok()) return parsed.status();
+      options.endpoints.push_back(*std::move(parsed));
+    }
   }
 
   std::set<std::string> seen;

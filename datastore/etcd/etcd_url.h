@@ -3,6 +3,9 @@
 // unit-testable and cheap to include). URLs:
 //   etcd://host:port[,host:port...][/][?cacert=P&cert=P&key=P&username=U&password=W&timeout_ms=N]
 //   etcds://...   as etcd:// with TLS required
+//   etcd+unix:///abs/path/to/socket[?options]   one etcd listening on a unix socket (etcd's
+//                 --listen-client-urls=unix://NAME:PORT makes the file NAME:PORT in its working
+//                 directory); reachable from every network namespace through the filesystem
 // A host without a port gets etcd's client port 2379; IPv6 hosts are bracketed: [fd00::1]:2379.
 // Query values are percent-decoded, so a password may contain '&' as %26.
 #pragma once
@@ -19,7 +22,7 @@ namespace coral::datastore::etcd {
 inline constexpr int kDefaultEtcdPort = 2379;
 
 struct EtcdOptions {
-  std::vector<std::string> endpoints;  // "host:port", in the URL's order
+  std::vector<std::string> endpoints;  // "host:port", in the URL's order, or "unix:/path"
   bool tls = false;                    // etcds://, or any of cacert/cert/key given
   std::string cacert_path;             // empty: the system roots
   std::string cert_path;               // client certificate; needs key_path

@@ -71,7 +71,7 @@ absl::StatusOr<int> freeLocalPort() {
 }
 
 absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch(
-    std::vector<std::string> extra_args, std::optional<Tls> tls) {
+    std::vector<std::string> extra_args, std::optional<Tls> tls, bool unix_socket) {
   if (::access(kEtcdBinary, X_OK) != 0) {
     return absl::FailedPreconditionError(
         fmt::format("{} not found or not executable: install the Debian package etcd-server "
@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::launch(
   etcd->dir_ = pattern;
   etcd->extra_args_ = std::move(extra_args);
   etcd->tls_ = std::move(tls);
+  etcd->unix_socket_ = unix_socket;
   // Two distinct free ports (the kernel could hand out the same one twice in a row).
   for (int tries = 0; tries < 10 && etcd->peer_port_ == etcd->client_port_; ++tries) {
     auto client = freeLocalPort();
@@ -118,6 +119,7 @@ EtcdProcess::~EtcdProcess() {
 
 std::string EtcdProcess::endpoint() const { return fmt::format("127.0.0.1:{}", client_port_); }
 std::string EtcdProcess::url() const { return (tls_ ? "etcds://" : "etcd://") + endpoint(); }
+std::string EtcdProcess::unixSocketUrl() const { return "etcd+unix://" + dir_ + "/etcd.sock:0"; }
 
 std::string EtcdProcess::logTail(size_t max_bytes) const {
   std::ifstream in(dir_ + "/etcd.log", std::ios::binary);
@@ -137,7 +139,7 @@ absl::Status EtcdProcess::start() {
       kEtcdBinary,
       "--name=coral-test",
       "--data-dir=" + dir_ + "/data",
-      "--listen-client-urls=" + client,
+      "--listen-client-urls=" + client + (unix_socket_ ? ",unix://etcd.sock:0" : ""),
       "--advertise-client-urls=" + client,
       "--listen-peer-urls=" + peer,
       "--initial-advertise-peer-urls=" + peer,
@@ -169,6 +171,7 @@ absl::Status EtcdProcess::start() {
     // Child: die with the test process; output to etcd.log; exec.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    if (unix_socket_ && ::chdir(dir_.c_str()) != 0) ::_exit(127);
     const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, STDOUT_FILENO);

@@ -34,8 +34,10 @@ class EtcdProcess {
     std::string trusted_ca_file;  // with it, clients must present a certificate it signed
   };
   // `extra_args` are appended to etcd's command line (e.g. "--auth-token-ttl=1").
+  // `unix_socket`: clients may also connect on the socket unixSocketUrl() names.
   static absl::StatusOr<std::unique_ptr<EtcdProcess>> launch(
-      std::vector<std::string> extra_args = {}, std::optional<Tls> tls = std::nullopt);
+      std::vector<std::string> extra_args = {}, std::optional<Tls> tls = std::nullopt,
+      bool unix_socket = false);
   ~EtcdProcess();
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -48,6 +50,9 @@ class EtcdProcess {
 
   std::string url() const;       // "etcd://127.0.0.1:<client port>"
   std::string endpoint() const;  // "127.0.0.1:<client port>"
+  // "etcd+unix://<dir>/etcd.sock:0" when launched with unix_socket (etcd 3.4 makes the
+  // socket NAME:PORT of unix://NAME:PORT in its working directory, here dir()).
+  std::string unixSocketUrl() const;
   int clientPort() const { return client_port_; }
   pid_t pid() const { return pid_; }
   const std::string& dir() const { return dir_; }
@@ -65,6 +70,7 @@ class EtcdProcess {
   int metrics_port_ = 0;  // plain-HTTP /health when the client port speaks TLS
   std::vector<std::string> extra_args_;
   std::optional<Tls> tls_;
+  bool unix_socket_ = false;
 };
 
 // A free TCP port on 127.0.0.1 (bound to port 0 and released).

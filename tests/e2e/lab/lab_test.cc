@@ -219,9 +219,8 @@ TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
   const std::string state = shell("cat " + lab_dir + "/state.json").output;
   const std::string url = "etcd+unix://" + lab_dir + "/etcd/etcd.sock:2379";
   EXPECT_NE(state.find("\"datastore\": \"" + url + "\""), std::string::npos) << state;
-  const std::string etcd_pid(
-      trim(shell("sed -n 's/.*\"etcdPid\": \\([0-9]*\\).*/\\1/p' " + lab_dir + "/state.json")
-               .output));
+  const std::string etcd_pid(trim(
+      shell("sed -n 's/.*\"etcdPid\": \\([0-9]*\\).*/\\1/p' " + lab_dir + "/state.json").output));
   ASSERT_FALSE(etcd_pid.empty()) << state;
   EXPECT_NE(shell("ip netns pids " + netnsPrefix() + "etcd").output.find(etcd_pid),
             std::string::npos);

@@ -66,6 +66,10 @@ TEST(EtcdUrl, BadUrlsNameTheWrongPart) {
       {"etcd://h:1?timeout_ms=1&timeout_ms=2", "timeout_ms is given twice"},
       {"etcd://h:1?password=%zz&username=u", "%-escape"},
       {"etcd://h:1?cacert", "no '=value'"},
+      {"etcd+unix://", "absolute socket path"},
+      {"etcd+unix://relative/etcd.sock", "absolute socket path"},
+      {"etcd+unix:///run/", "absolute socket path"},
+      {"etcd+unix:///run/etcd.sock?colour=red", "unknown option \"colour\""},
   };
   for (const auto& [url, part] : cases) {
     auto backend = openEtcdBackend(url);
@@ -90,6 +94,12 @@ TEST(EtcdUrl, GoodUrlsParse) {
   EXPECT_EQ(o->username, "coral");
   EXPECT_EQ(o->password, "p&ss");
   EXPECT_EQ(o->timeout, 250ms);
+
+  auto unix_socket = etcd::parseEtcdUrl("etcd+unix:///var/run/lab/etcd.sock:2379?timeout_ms=99");
+  ASSERT_TRUE(unix_socket.ok()) << unix_socket.status();
+  EXPECT_EQ(unix_socket->endpoints, (std::vector<std::string>{"unix:/var/run/lab/etcd.sock:2379"}));
+  EXPECT_FALSE(unix_socket->tls);
+  EXPECT_EQ(unix_socket->timeout, 99ms);
 
   auto plain = etcd::parseEtcdUrl("etcd://127.0.0.1:2379");
   ASSERT_TRUE(plain.ok()) << plain.status();
@@ -388,6 +398,34 @@ TEST(EtcdBackendDown, UnreachableEtcdIsUnavailable) {
   EXPECT_EQ(backend->put("/coral/x", "1").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(backend->watch("/coral/", 0).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+// ---- etcd+unix://: an etcd on a unix socket (the lab's datastore), reached from another
+// network namespace through the filesystem alone ----
+
+TEST(EtcdUnixSocket, KeyValueAndWatchOverTheSocket) {
+  ASSERT_OK_AND_ASSIGN(auto etcd, coral::testing::EtcdProcess::launch({}, std::nullopt, true));
+  ASSERT_OK_AND_ASSIGN(BackendPtr backend, openEtcdBackend(etcd->unixSocketUrl()));
+  ASSERT_OK_AND_ASSIGN(auto watch, backend->watch("/unix/", 0));
+  ASSERT_OK_AND_ASSIGN(const Revision created, backend->create("/unix/a", "v1"));
+  ASSERT_OK_AND_ASSIGN(KeyValue kv, backend->get("/unix/a"));
+  EXPECT_EQ(kv.value, "v1");
+  EXPECT_EQ(kv.mod_revision, created);
+  const auto events = collect(*watch, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv.key, "/unix/a");
+  // The same data over TCP: one etcd, two listeners.
+  ASSERT_OK_AND_ASSIGN(BackendPtr tcp, openEtcdBackend(etcd->url()));
+  ASSERT_OK_AND_ASSIGN(kv, tcp->get("/unix/a"));
+  EXPECT_EQ(kv.value, "v1");
+}
+
+TEST(EtcdUnixSocket, MissingSocketIsUnavailableNamingIt) {
+  ASSERT_OK_AND_ASSIGN(BackendPtr backend,
+                       openEtcdBackend("etcd+unix:///nonexistent/etcd.sock?timeout_ms=500"));
+  auto kv = backend->get("/coral/x");
+  EXPECT_EQ(kv.status().code(), absl::StatusCode::kUnavailable) << kv.status();
+  EXPECT_THAT(message(kv.status()), HasSubstr("/nonexistent/etcd.sock"));
 }
 
 // ---- etcd restarts under a watch: its own etcd, so the others are not disturbed ----
