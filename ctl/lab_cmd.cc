@@ -28,6 +28,11 @@ LabCommands::LabCommands(CLI::App& app) {
                   "in its own namespace, on a unix socket every node reaches (overrides the "
                   "config's datastore)")
       ->check(CLI::IsMember({"file", "etcd"}));
+  up_->add_option("--bgp", bgp_,
+                  "tor | mesh: nodes peer only with their ToR over eBGP (default), or also in "
+                  "an iBGP full mesh with the other nodes of their DC (overrides the config's "
+                  "bgp)")
+      ->check(CLI::IsMember({"tor", "mesh"}));
   down_ = lab_->add_subcommand("down", "Remove every namespace, process and file of the lab");
 
   pod_ = lab_->add_subcommand("pod", "Add or delete pods");
@@ -76,6 +81,7 @@ int LabCommands::run(std::ostream& out, std::ostream& err) {
                                                                        : "None";
     }
     if (!datastore_.empty()) config->datastore = datastore_;
+    if (!bgp_.empty()) config->bgp = bgp_;
     return report(lab::labUp(*config, out));
   }
   if (down_->parsed()) return report(lab::labDown(name_, out));

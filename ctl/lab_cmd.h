@@ -35,6 +35,7 @@ class LabCommands {
   std::string config_path_;
   std::string encapsulation_;  // lab up --encapsulation
   std::string datastore_;      // lab up --datastore
+  std::string bgp_;            // lab up --bgp
   bool verbose_ = false;
   std::string pod_name_;
   std::string pod_node_;

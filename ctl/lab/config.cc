@@ -63,6 +63,8 @@ void LabConfig::validate(model::Validation& v) const {
         at.at("podsV6").error(errorMessage(p.status()));
     }
   }
+  if (bgp == "mesh" && encapsulation != "None")
+    v.at("bgp").error("mesh needs encapsulation None (encapsulated labs run no BGP)");
   auto wan_prefix = common::Prefix::parse(wan);
   if (!wan_prefix.ok()) v.at("wan").error(errorMessage(wan_prefix.status()));
   // No two lab ranges may overlap.

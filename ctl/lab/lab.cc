@@ -151,6 +151,16 @@ spec: {{cidr: "{1}", nodeSelector: "dc == '{0}'"}}
 )",
                           dc.name, dc.pods_v6);
     }
+    if (state.config.bgp == "mesh") {
+      // An iBGP full mesh among the DC's nodes (same AS), beside their eBGP to the ToR.
+      yaml += fmt::format(R"(---
+apiVersion: coral.network/v1
+kind: BGPPeer
+metadata: {{name: {0}-mesh}}
+spec: {{nodeSelector: "dc == '{0}'", peerSelector: "dc == '{0}'"}}
+)",
+                          dc.name);
+    }
     for (const auto& n : state.nodes) {
       if (n.dc != dc.name) continue;
       yaml += fmt::format(R"(---
@@ -222,8 +232,10 @@ absl::StatusOr<int> startCorald(const LabState& state, const LabNode& n,
                                 const std::string& corald) {
   const std::string env = fmt::format(
       "env CORAL_NODENAME={} CORAL_DATASTORE={} CORAL_CNI_SOCKET={} CORAL_HTTP_PORT=9099 "
-      "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE=datastore{}",
+      "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE={}{}",
       n.name, state.datastore_url, n.socket,
+      // With the mesh, routes within the DC are the iBGP paths the node learns.
+      state.config.bgp == "mesh" ? "bgp" : "datastore",
       // Encapsulated labs: no BGP at all, the routers know nothing of pods.
       state.config.encapsulation != "None" ? " CORAL_BGP=disabled" : "");
   return spawnInNetns(n.netns, env + " " + corald, state.dir + "/logs/" + n.name + ".corald.log");
@@ -301,6 +313,10 @@ absl::StatusOr<Binaries> findBinaries() {
 }
 
 absl::Status labUp(const LabConfig& config, std::ostream& out) {
+  if (config.bgp == "mesh" && config.encapsulation != "None") {
+    return absl::InvalidArgumentError(
+        "lab bgp mesh needs encapsulation None: encapsulated labs run no BGP");
+  }
   if (auto s = checkTools(config); !s.ok()) return s;
   if (auto s = checkRanges(config); !s.ok()) return s;
   auto bins = findBinaries();

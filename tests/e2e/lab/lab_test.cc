@@ -257,6 +257,41 @@ TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
   EXPECT_FALSE(std::filesystem::exists(lab_dir));
 }
 
+TEST_F(LabTest, BgpMeshPeersTheNodesOfADcOverIbgpBesidesTheirTor) {
+  auto up = lab("up --bgp mesh");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
+  ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
+  ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
+  ExecResult matrix;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    matrix = lab("matrix");
+    if (matrix.output.find("BLOCKED") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  // dc1-n1 peers with its ToR (eBGP) and with dc1-n2 (iBGP, the DC's node AS), and routes
+  // dc1-n2's block over the path it learned from it.
+  const std::string node_status =
+      shell((buildDir() / "ctl" / "coralctl").string() + " node status --socket " + dir_.path() +
+            "/" + name_ + "/run/dc1-n1.sock")
+          .output;
+  EXPECT_NE(node_status.find("10.101.0.1    65001   Established"), std::string::npos)
+      << node_status;
+  EXPECT_NE(node_status.find("10.101.0.12   64601   Established"), std::string::npos)
+      << node_status;
+  EXPECT_NE(node_status.find("10.244.0.64/26     remote-block   10.101.0.12"), std::string::npos)
+      << node_status;
+  auto refused = lab("up --bgp mesh --encapsulation vxlan");  // encapsulated labs run no BGP
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("mesh needs encapsulation None"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(lab("down").exit_code, 0);
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+  EXPECT_EQ(labProcesses(), "");
+}
+
 TEST_F(LabTest, DownAfterAFailedUpLeavesNothing) {
   // Occupy a namespace the lab will want: `lab up` fails half way.
   ASSERT_EQ(shell("ip netns add " + netnsPrefix() + "dc1-n2").exit_code, 0);
