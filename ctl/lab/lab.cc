@@ -539,7 +539,9 @@ absl::Status labDown(const std::string& name, std::ostream& out) {
   }
   // Also every namespace named after the lab: a crash may have left some unrecorded.
   const std::string prefix = netnsName(name, "");
-  for (std::string_view line : split(run("ip netns list").output, '\n', true)) {
+  // The output outlives the loop: split() returns views into it.
+  const std::string listed = run("ip netns list").output;
+  for (std::string_view line : split(listed, '\n', true)) {
     std::string ns(trim(line.substr(0, line.find(' '))));
     if (ns.starts_with(prefix) &&
         std::find(namespaces.begin(), namespaces.end(), ns) == namespaces.end()) {
@@ -550,7 +552,8 @@ absl::Status labDown(const std::string& name, std::ostream& out) {
   for (const auto& ns : namespaces) {
     if (!run("ip netns list | grep -qw " + shellQuote(ns)).ok()) continue;
     // Every process still inside (pod servers, a corald started by hand, ...).
-    for (std::string_view pid : split(run("ip netns pids " + ns).output, '\n', true)) {
+    const std::string pids = run("ip netns pids " + ns).output;
+    for (std::string_view pid : split(pids, '\n', true)) {
       if (auto p = parseInt<int>(trim(pid))) stopProcess(*p, 500);
     }
     if (run("ip netns del " + ns).ok()) ++removed;

@@ -163,7 +163,8 @@ absl::Status podDel(const std::string& lab, const std::string& ns, const std::st
     return absl::NotFoundError(fmt::format("no pod {}/{} in lab {}", ns, name, lab));
   LabPod pod = *found;
   auto result = runConflist(*state, "DEL", pod);
-  for (std::string_view pid : split(run("ip netns pids " + pod.netns).output, '\n', true)) {
+  const std::string pids = run("ip netns pids " + pod.netns).output;  // split() views into it
+  for (std::string_view pid : split(pids, '\n', true)) {
     if (auto p = parseInt<int>(trim(pid))) stopProcess(*p, 500);
   }
   run("ip netns del " + pod.netns);

@@ -92,7 +92,12 @@ void stopProcess(int pid, int grace_ms) {
   }
   ::kill(pid, SIGKILL);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (::waitpid(pid, &status, 0) == pid) return;
+  // Not our child: it is gone once its parent (init) has reaped it; `lab down` returns
+  // only when nothing of the lab runs any more.
+  for (int waited = 0; waited < 2000 && ::kill(pid, 0) == 0; waited += 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace coral::lab

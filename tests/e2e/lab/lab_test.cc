@@ -257,6 +257,20 @@ TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
   EXPECT_FALSE(std::filesystem::exists(lab_dir));
 }
 
+TEST_F(LabTest, DownWithoutTheStateFileStillStopsEtcdAndEveryNamespace) {
+  // coralctl crashed and the state file is lost: `lab down` finds the namespaces by name
+  // and stops every process in them, etcd's too.
+  ASSERT_EQ(lab("up --datastore etcd").exit_code, 0);
+  ASSERT_EQ(lab("pod add a --node dc2-n2").exit_code, 0);
+  ASSERT_NE(labProcesses(), "");
+  std::filesystem::remove(dir_.path() + "/" + name_ + "/state.json");
+  auto down = lab("down");
+  EXPECT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_NE(down.output.find("removed: 8 namespaces"), std::string::npos) << down.output;
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+  EXPECT_EQ(labProcesses(), "") << "no lab process survives";
+}
+
 TEST_F(LabTest, BgpMeshPeersTheNodesOfADcOverIbgpBesidesTheirTor) {
   auto up = lab("up --bgp mesh");
   ASSERT_EQ(up.exit_code, 0) << up.output;
