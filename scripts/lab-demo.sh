@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ctl=${CORALCTL:-build/ctl/coralctl}
 name=${LAB_NAME:-demo}
+# LAB_DATASTORE=etcd: the lab runs a real etcd (ctl/lab/README.md); the default is the file store.
+datastore=${LAB_DATASTORE:-file}
 down=false
 [ "${1:-}" = "--down" ] && down=true
 
@@ -20,7 +22,11 @@ step "Removing an earlier lab named $name, if any"
 $ctl lab --name "$name" down
 
 step "Building the lab: 2 data centers, each a BIRD router and 2 corald nodes"
-$ctl lab --name "$name" up
+if [ "$datastore" = file ]; then
+  $ctl lab --name "$name" up
+else
+  $ctl lab --name "$name" up --datastore "$datastore"
+fi
 
 step "Adding pods through the real coral-cni, as a container runtime would"
 $ctl lab --name "$name" pod add web --node dc1-n1 -n shop --labels app=web
@@ -34,8 +40,9 @@ $ctl lab --name "$name" status
 step "Connectivity matrix (TCP port 80 between every pair of pods)"
 $ctl lab --name "$name" matrix
 
-store="file:///var/run/coral-lab/$name/store"
-[ -n "${CORAL_LAB_DIR:-}" ] && store="file://$CORAL_LAB_DIR/$name/store"
+labdir="${CORAL_LAB_DIR:-/var/run/coral-lab}/$name"
+store="file://$labdir/store"
+[ "$datastore" = etcd ] && store="etcd+unix://$labdir/etcd/etcd.sock:2379"
 
 step "Applying a Kubernetes NetworkPolicy: in shop, only web may reach db (on its named port http)"
 cat examples/lab/policy.yaml
@@ -63,7 +70,7 @@ The lab is up. Explore it:
   $ctl lab --name $name status
   $ctl lab --name $name exec web -n shop -- ip route
   $ctl lab --name $name pod add more --node dc1-n2 --labels app=web
-  $ctl --datastore file:///var/run/coral-lab/$name/store get workloadendpoints -A
+  $ctl --datastore $store get workloadendpoints -A
   ip netns list                       # every router, node and pod is a namespace
 Tear it down:
   $ctl lab --name $name down
