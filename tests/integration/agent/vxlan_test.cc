@@ -387,7 +387,9 @@ TEST_F(VxlanTest, PodMtuLeavesRoomForVxlanAndFullSizePacketsCross) {
   auto run = pods_[0]->exec("iperf3 -c " + b + " -p 5201 -n 20M -J");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto json = model::Json::parse(run.output);
-  EXPECT_EQ(json["end"]["sum_sent"]["bytes"].get<uint64_t>(), 20u * 1024 * 1024);
+  // iperf3 -n stops after the block that reaches the count, so it may send a little more;
+  // byte-exactness is checked with nc below.
+  EXPECT_GE(json["end"]["sum_sent"]["bytes"].get<uint64_t>(), 20u * 1024 * 1024);
   std::cout << "iperf3 pod to pod across VXLAN: "
             << json["end"]["sum_received"]["bits_per_second"].get<double>() / 1e9 << " Gbit/s, "
             << json["end"]["sum_sent"]["retransmits"].get<uint64_t>() << " retransmits\n";
