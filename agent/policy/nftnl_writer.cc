@@ -32,6 +32,9 @@ namespace {
 using policy::EndpointRule;
 
 constexpr uint32_t kMarkBits = policy::kAcceptMark | policy::kPassMark;
+// Beyond these a change goes as nft text (see handles()).
+constexpr size_t kMaxEndpoints = 64;
+constexpr size_t kMaxElementMessages = 1024;
 
 template <typename T, void (*Free)(const T*)>
 struct Deleter {
@@ -367,7 +370,12 @@ bool NftnlWriter::handles(const policy::Program& after, const policy::ProgramCha
     const auto* ep = after.findEndpoint(id);
     if (ep == nullptr || ep->interface_name.size() >= IFNAMSIZ) return false;
   }
-  return true;
+  // Every message is acknowledged; a very large batch could overrun the socket's receive
+  // buffer with answers. Big changes are rare (a relabel of many pods) and go as nft text.
+  const size_t endpoints = change.endpoints_added.size() + change.endpoints_changed.size() +
+                           change.endpoints_removed.size();
+  const size_t element_sets = change.elements_added.size() + change.elements_removed.size();
+  return endpoints <= kMaxEndpoints && element_sets <= kMaxElementMessages;
 }
 
 absl::Status NftnlWriter::write(const policy::Program& after, const policy::ProgramChange& change) {
