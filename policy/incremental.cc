@@ -9,10 +9,6 @@
 namespace coral::policy {
 namespace {
 
-bool emptyMembers(const SetMembers& m) {
-  return m.addresses.empty() && m.nets.empty() && m.named.empty();
-}
-
 bool endpointSet(const SetDef& def) {
   return def.kind == SetKind::kEndpoints || def.kind == SetKind::kNamedPorts;
 }
@@ -200,7 +196,7 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
       if (!endpointSet(def)) continue;
       SetMembers m;
       addEndpointMembers(def, e, labels, m);
-      if (emptyMembers(m)) continue;
+      if (m.empty()) continue;
       SetMembers& into = acc[name];
       into.addresses.insert(into.addresses.end(), m.addresses.begin(), m.addresses.end());
       into.named.insert(into.named.end(), m.named.begin(), m.named.end());
@@ -313,7 +309,7 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
     }
     normalizeMembers(m);
     change.sets_added.push_back(name);
-    if (!emptyMembers(m)) change.elements_added[name] = m;
+    if (!m.empty()) change.elements_added[name] = m;
     members_[name] = std::move(m);
   }
   for (auto& [name, removed] : removed_acc) {
@@ -331,7 +327,7 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
       one.named = {n};
       if (!contributed(def->second, one)) gone.named.push_back(n);
     }
-    if (emptyMembers(gone)) continue;
+    if (gone.empty()) continue;
     SetMembers& m = members_[name];
     m = membersMinus(m, gone);
     change.elements_removed[name] = std::move(gone);
@@ -341,7 +337,7 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
     normalizeMembers(added);
     SetMembers& m = members_[name];
     SetMembers fresh = membersMinus(added, m);
-    if (emptyMembers(fresh)) continue;
+    if (fresh.empty()) continue;
     m = unite(m, fresh);
     change.elements_added[name] = std::move(fresh);
   }

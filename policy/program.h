@@ -145,6 +145,7 @@ struct SetMembers {
   std::vector<common::IpAddress> addresses;
   std::vector<common::Prefix> nets;
   std::vector<NamedPortMember> named;
+  bool empty() const { return addresses.empty() && nets.empty() && named.empty(); }
   bool operator==(const SetMembers&) const = default;
 };
 using MemberMap = std::map<std::string, SetMembers>;

@@ -14,10 +14,6 @@ std::vector<T> minus(const std::vector<T>& a, const std::vector<T>& b) {
   return out;
 }
 
-bool emptyMembers(const SetMembers& m) {
-  return m.addresses.empty() && m.nets.empty() && m.named.empty();
-}
-
 const SetMembers& membersOf(const MemberMap& members, const std::string& name) {
   static const SetMembers kNone;
   auto it = members.find(name);
@@ -54,8 +50,8 @@ void ProgramChange::normalize() {
   };
   std::sort(endpoints_changed.begin(), endpoints_changed.end(), by_id);
   std::sort(endpoints_removed.begin(), endpoints_removed.end(), by_id);
-  std::erase_if(elements_added, [](const auto& kv) { return emptyMembers(kv.second); });
-  std::erase_if(elements_removed, [](const auto& kv) { return emptyMembers(kv.second); });
+  std::erase_if(elements_added, [](const auto& kv) { return kv.second.empty(); });
+  std::erase_if(elements_removed, [](const auto& kv) { return kv.second.empty(); });
 }
 
 ProgramChange diffPrograms(const Program& before, const MemberMap& before_members,
@@ -65,14 +61,14 @@ ProgramChange diffPrograms(const Program& before, const MemberMap& before_member
     const SetMembers& now = membersOf(after_members, name);
     if (!before.sets.count(name)) {
       c.sets_added.push_back(name);
-      if (!emptyMembers(now)) c.elements_added[name] = now;
+      if (!now.empty()) c.elements_added[name] = now;
       continue;
     }
     const SetMembers& was = membersOf(before_members, name);
     if (was == now) continue;
     SetMembers added = membersMinus(now, was), removed = membersMinus(was, now);
-    if (!emptyMembers(added)) c.elements_added[name] = std::move(added);
-    if (!emptyMembers(removed)) c.elements_removed[name] = std::move(removed);
+    if (!added.empty()) c.elements_added[name] = std::move(added);
+    if (!removed.empty()) c.elements_removed[name] = std::move(removed);
   }
   for (const auto& [name, def] : before.sets) {
     if (!after.sets.count(name)) c.sets_removed.push_back(name);

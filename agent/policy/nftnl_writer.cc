@@ -107,26 +107,6 @@ void flushChainMessage(Batch& b, const std::string& name) {
 // Expression builders, mirroring what nft 1.0 emits for the same rule text.
 void expr(nftnl_rule* r, nftnl_expr* e) { nftnl_rule_add_expr(r, e); }
 
-void ctState(nftnl_rule* r, uint32_t mask) {
-  nftnl_expr* ct = nftnl_expr_alloc("ct");
-  nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-  nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-  expr(r, ct);
-  nftnl_expr* bw = nftnl_expr_alloc("bitwise");
-  const uint32_t zero = 0;
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
-  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-  nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-  expr(r, bw);
-  nftnl_expr* cmp = nftnl_expr_alloc("cmp");
-  nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
-  nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &zero, 4);
-  expr(r, cmp);
-}
-
 void metaLoad(nftnl_rule* r, uint32_t key) {
   nftnl_expr* m = nftnl_expr_alloc("meta");
   nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, key);
@@ -152,6 +132,22 @@ void cmp(nftnl_rule* r, uint32_t op, const void* data, uint32_t len) {
   nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, op);
   nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, data, len);
   expr(r, c);
+}
+
+// reg1 & mask != 0
+void maskedNonZero(nftnl_rule* r, uint32_t mask) {
+  andMask(r, mask);
+  const uint32_t zero = 0;
+  cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+// ct state & mask != 0
+void ctState(nftnl_rule* r, uint32_t mask) {
+  nftnl_expr* ct = nftnl_expr_alloc("ct");
+  nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+  nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+  expr(r, ct);
+  maskedNonZero(r, mask);
 }
 
 void counter(nftnl_rule* r) { expr(r, nftnl_expr_alloc("counter")); }
@@ -226,9 +222,7 @@ void addRuleMessage(Batch& b, const std::string& chain, const EndpointRule& rule
       break;
     case K::kReturnIfMarked: {
       metaLoad(r.get(), NFT_META_MARK);
-      andMask(r.get(), kMarkBits);
-      const uint32_t zero = 0;
-      cmp(r.get(), NFT_CMP_NEQ, &zero, 4);
+      maskedNonZero(r.get(), kMarkBits);
       counter(r.get());
       verdict(r.get(), NFT_RETURN);
       break;
