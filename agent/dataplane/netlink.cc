@@ -1,6 +1,7 @@
 #include "agent/dataplane/netlink.h"
 
 #include <fmt/format.h>
+
 #include <linux/if.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -13,6 +14,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sys/socket.h>
+#include <functional>
 
 #include <cstring>
 #include <fstream>
@@ -99,6 +101,29 @@ LinkInfo infoOf(rtnl_link* l) {
   return info;
 }
 
+// The kernel's current state of the link called `name`.
+absl::StatusOr<LinkPtr> fetchLink(nl_sock* sock, std::string_view name) {
+  rtnl_link* raw = nullptr;
+  const std::string n(name);
+  if (int err = rtnl_link_get_kernel(sock, 0, n.c_str(), &raw); err < 0) {
+    return nlError(err, fmt::format("link {}", name));
+  }
+  return LinkPtr(raw);
+}
+
+// Applies what `set` puts into an empty change to the link called `name`.
+absl::Status changeLink(nl_sock* sock, std::string_view name,
+                        const std::function<void(rtnl_link*)>& set, std::string_view what) {
+  auto current = fetchLink(sock, name);
+  if (!current.ok()) return current.status();
+  LinkPtr change(rtnl_link_alloc());
+  set(change.get());
+  if (int err = rtnl_link_change(sock, current->get(), change.get(), 0); err < 0) {
+    return nlError(err, what);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string formatMac(const MacAddress& m) {
@@ -136,13 +161,9 @@ absl::StatusOr<std::unique_ptr<Netlink>> Netlink::open() {
 Netlink::~Netlink() { nl_socket_free(sock_); }
 
 absl::StatusOr<LinkInfo> Netlink::link(std::string_view name) {
-  rtnl_link* raw = nullptr;
-  const std::string n(name);
-  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
-    return nlError(err, fmt::format("link {}", name));
-  }
-  LinkPtr l(raw);
-  return infoOf(l.get());
+  auto l = fetchLink(sock_, name);
+  if (!l.ok()) return l.status();
+  return infoOf(l->get());
 }
 
 absl::StatusOr<LinkInfo> Netlink::linkByIndex(int index) {
@@ -191,33 +212,15 @@ absl::Status Netlink::createVeth(std::string_view host_name, const MacAddress& h
 }
 
 absl::Status Netlink::setLinkUp(std::string_view name) {
-  rtnl_link* raw = nullptr;
-  const std::string n(name);
-  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
-    return nlError(err, fmt::format("link {}", name));
-  }
-  LinkPtr current(raw);
-  LinkPtr change(rtnl_link_alloc());
-  rtnl_link_set_flags(change.get(), IFF_UP);
-  if (int err = rtnl_link_change(sock_, current.get(), change.get(), 0); err < 0) {
-    return nlError(err, fmt::format("set {} up", name));
-  }
-  return absl::OkStatus();
+  return changeLink(
+      sock_, name, [](rtnl_link* l) { rtnl_link_set_flags(l, IFF_UP); },
+      fmt::format("set {} up", name));
 }
 
 absl::Status Netlink::setLinkMtu(std::string_view name, uint32_t mtu) {
-  rtnl_link* raw = nullptr;
-  const std::string n(name);
-  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
-    return nlError(err, fmt::format("link {}", name));
-  }
-  LinkPtr current(raw);
-  LinkPtr change(rtnl_link_alloc());
-  rtnl_link_set_mtu(change.get(), mtu);
-  if (int err = rtnl_link_change(sock_, current.get(), change.get(), 0); err < 0) {
-    return nlError(err, fmt::format("set mtu {} on {}", mtu, name));
-  }
-  return absl::OkStatus();
+  return changeLink(
+      sock_, name, [&](rtnl_link* l) { rtnl_link_set_mtu(l, mtu); },
+      fmt::format("set mtu {} on {}", mtu, name));
 }
 
 absl::Status Netlink::createVxlan(const VxlanDevice& d) {
@@ -242,12 +245,9 @@ absl::Status Netlink::createVxlan(const VxlanDevice& d) {
 }
 
 absl::StatusOr<VxlanDevice> Netlink::vxlan(std::string_view name) {
-  rtnl_link* raw = nullptr;
-  const std::string n(name);
-  if (int err = rtnl_link_get_kernel(sock_, 0, n.c_str(), &raw); err < 0) {
-    return nlError(err, fmt::format("link {}", name));
-  }
-  LinkPtr l(raw);
+  auto fetched = fetchLink(sock_, name);
+  if (!fetched.ok()) return fetched.status();
+  LinkPtr l = std::move(*fetched);
   if (!rtnl_link_is_vxlan(l.get())) {
     return absl::FailedPreconditionError(
         fmt::format("link {} exists but is not a VXLAN device", name));
