@@ -2,7 +2,10 @@
 // network namespaces on two node namespaces (policy_lab.h), policies applied through
 // PolicyDataplane (nftables and the iptables fallback), every ordered pod pair probed on
 // TCP and UDP ports 80 and 81. Each matrix must equal the one policy::Tracer predicts and
-// the hand-written expectation; on failure the differing grids are printed.
+// the hand-written expectation; on failure the differing grids are printed, titled with
+// their family. Every pod is dual-stack (policy_lab.h): cases with an IPv6 expectation
+// are probed over IPv6 as well, so default deny, pod selectors, ipBlock with except,
+// named ports and Coral `nets` are proven for both families.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,7 +25,20 @@ struct Case {
   Expectation expect;
   // Applied to the snapshot after the policies (label changes).
   std::function<void(Snapshot&)> mutate = {};
+  // When set, the matrix is probed over IPv6 too, against this expectation.
+  Expectation expect6 = {};
 };
+
+// A case probed over IPv4 and IPv6 with (possibly) different expectations.
+Case dual(std::string name, std::string yaml, Expectation expect4, Expectation expect6,
+          std::function<void(Snapshot&)> mutate = {}) {
+  return {std::move(name), std::move(yaml), std::move(expect4), std::move(mutate),
+          std::move(expect6)};
+}
+Case dual(std::string name, std::string yaml, const Expectation& both,
+          std::function<void(Snapshot&)> mutate = {}) {
+  return dual(std::move(name), std::move(yaml), both, both, std::move(mutate));
+}
 
 std::string knp(const std::string& ns, const std::string& name, const std::string& spec) {
   return fmt::format(
@@ -56,8 +72,9 @@ const std::string kAFromRed =
 const std::vector<Case>& cases() {
   static const std::vector<Case> kCases = {
       {"no_policy", "", [](auto&, auto&, auto&) { return true; }},
-      {"default_deny_ingress", knp("x", "deny", "  podSelector: {}\n  policyTypes: [Ingress]\n"),
-       [](const PodRef&, const PodRef& to, auto&) { return to.ns != "x"; }},
+      dual("default_deny_ingress",
+           knp("x", "deny", "  podSelector: {}\n  policyTypes: [Ingress]\n"),
+           [](const PodRef&, const PodRef& to, auto&) { return to.ns != "x"; }),
       {"default_deny_egress", knp("x", "deny", "  podSelector: {}\n  policyTypes: [Egress]\n"),
        [](const PodRef& from, const PodRef&, auto&) { return from.ns != "x"; }},
       {"namespace_selector",
@@ -67,20 +84,49 @@ const std::vector<Case>& cases() {
        [](const PodRef& from, const PodRef& to, auto&) {
          return to.id() != "x/a" || from.ns == "y";
        }},
-      {"named_port_ingress",
-       knp("x", "http", "  podSelector: {}\n  ingress:\n  - ports:\n    - port: http\n"),
-       [](const PodRef&, const PodRef& to, const Probe& p) {
-         return to.ns != "x" || (isTcp(p) && p.port == (to.pod == "c" ? 81 : 80));
-       }},
-      {"ip_block_except_overlapping_allow",
-       knp("x", "a-ipblock",
-           "  podSelector:\n    matchLabels: {pod: a}\n  ingress:\n  - from:\n    - ipBlock:\n"
-           "        cidr: 10.0.0.0/8\n        except: [10.2.0.0/16]\n  - from:\n"
-           "    - namespaceSelector:\n        matchLabels: {ns: y}\n      podSelector:\n"
-           "        matchLabels: {pod: b}\n"),
-       [](const PodRef& from, const PodRef& to, auto&) {
-         return to.id() != "x/a" || from.ns != "y" || from.pod == "b";
-       }},
+      dual("named_port_ingress",
+           knp("x", "http", "  podSelector: {}\n  ingress:\n  - ports:\n    - port: http\n"),
+           [](const PodRef&, const PodRef& to, const Probe& p) {
+             return to.ns != "x" || (isTcp(p) && p.port == (to.pod == "c" ? 81 : 80));
+           }),
+      dual(
+          "ip_block_except_overlapping_allow",
+          knp("x", "a-ipblock",
+              "  podSelector:\n    matchLabels: {pod: a}\n  ingress:\n  - from:\n    - ipBlock:\n"
+              "        cidr: 10.0.0.0/8\n        except: [10.2.0.0/16]\n  - from:\n"
+              "    - namespaceSelector:\n        matchLabels: {ns: y}\n      podSelector:\n"
+              "        matchLabels: {pod: b}\n"),
+          [](const PodRef& from, const PodRef& to, auto&) {
+            return to.id() != "x/a" || from.ns != "y" || from.pod == "b";
+          },
+          // An IPv4 ipBlock admits no IPv6 source: only the y/b peer.
+          [](const PodRef& from, const PodRef& to, auto&) {
+            return to.id() != "x/a" || from.id() == "y/b";
+          }),
+      dual(
+          "ip_block_v6_except_overlapping_allow",
+          knp("x", "a-ipblock6",
+              "  podSelector:\n    matchLabels: {pod: a}\n  ingress:\n  - from:\n    - ipBlock:\n"
+              "        cidr: fd00:10::/32\n        except: [fd00:10:2::/48, fd00:10:3::3/128]\n"
+              "  - from:\n    - namespaceSelector:\n        matchLabels: {ns: y}\n"
+              "      podSelector:\n        matchLabels: {pod: b}\n"),
+          [](const PodRef& from, const PodRef& to, auto&) {
+            return to.id() != "x/a" || from.id() == "y/b";
+          },
+          [](const PodRef& from, const PodRef& to, auto&) {
+            return to.id() != "x/a" || (from.ns != "y" && from.id() != "z/c") || from.id() == "y/b";
+          }),
+      dual(
+          "coral_v6_nets_and_not_nets",
+          np("x", "v6-nets",
+             "  order: 10\n  ingress:\n  - action: Deny\n    source: {nets: ['fd00:10:3::/48']}\n"
+             "  - action: Allow\n    source:\n      nets: ['fd00:10::/32']\n"
+             "      notNets: ['fd00:10:2::1/128']\n"),
+          // No IPv4 rule: every IPv4 source meets default deny.
+          [](const PodRef&, const PodRef& to, auto&) { return to.ns != "x"; },
+          [](const PodRef& from, const PodRef& to, auto&) {
+            return to.ns != "x" || (from.ns != "z" && from.id() != "y/a");
+          }),
       {"udp_only_rule_does_not_admit_tcp",
        knp("x", "udp80",
            "  podSelector: {}\n  ingress:\n  - ports:\n    - protocol: UDP\n      port: 80\n"),
@@ -135,35 +181,34 @@ const std::vector<Case>& cases() {
          s.addNamespace(
              {"y", {{"ns", "y"}, {"team", "red"}, {"kubernetes.io/metadata.name", "y"}}});
        }},
-      {"pod_selector_before_label_change", kAFromB,
-       [](const PodRef& from, const PodRef& to, auto&) {
-         return to.id() != "x/a" || from.id() == "x/b";
-       }},
-      {"pod_selector_after_label_change", kAFromB,
-       [](const PodRef& from, const PodRef& to, auto&) {
-         return to.id() != "x/a" || from.id() == "x/b" || from.id() == "x/c";
-       },
-       [](Snapshot& s) {
-         Endpoint c = *s.findEndpoint("x/c");
-         c.labels["pod"] = "b";
-         s.addEndpoint(std::move(c));
-       }},
+      dual("pod_selector_before_label_change", kAFromB,
+           [](const PodRef& from, const PodRef& to, auto&) {
+             return to.id() != "x/a" || from.id() == "x/b";
+           }),
+      dual(
+          "pod_selector_after_label_change", kAFromB,
+          [](const PodRef& from, const PodRef& to, auto&) {
+            return to.id() != "x/a" || from.id() == "x/b" || from.id() == "x/c";
+          },
+          [](Snapshot& s) {
+            Endpoint c = *s.findEndpoint("x/c");
+            c.labels["pod"] = "b";
+            s.addEndpoint(std::move(c));
+          }),
       {"every_policy_deleted", "", [](auto&, auto&, auto&) { return true; }},
   };
   return kCases;
 }
 
-class PolicyTruthTable : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(PolicyTruthTable, KernelMatchesTraceAndExpectation) {
-  CORAL_REQUIRE_ROOT();
+// Every case in order on one lab, through `backend` on both nodes.
+void runTruthTable(const std::string& backend, LabOptions options) {
   const auto started = std::chrono::steady_clock::now();
-  PolicyLab lab;
+  PolicyLab lab(options);
   const std::string built = lab.build();
   ASSERT_EQ(built, "") << "building the lab";
   std::map<std::string, agent::PolicyDataplanePtr> dataplanes;
   for (const char* node : {"n1", "n2"}) {
-    auto dp = agent::makePolicyDataplane(GetParam(), node, lab.node(node).path());
+    auto dp = agent::makePolicyDataplane(backend, node, lab.node(node).path());
     ASSERT_TRUE(dp.ok()) << dp.status();
     dataplanes[node] = std::move(*dp);
   }
@@ -176,23 +221,54 @@ TEST_P(PolicyTruthTable, KernelMatchesTraceAndExpectation) {
     for (auto& [node, dp] : dataplanes) {
       ASSERT_TRUE(dp->apply(snapshot).ok()) << node;
     }
-    if (GetParam() == "nftables" && c.yaml == previous_yaml && !previous_yaml.empty()) {
+    if (backend == "nftables" && c.yaml == previous_yaml && !previous_yaml.empty()) {
       // Only labels changed: a delta, not the whole table.
       EXPECT_FALSE(dataplanes["n1"]->lastApply().full);
     }
     previous_yaml = c.yaml;
-    const Matrix predicted = predictMatrix(snapshot, kTcpUdp);
-    const Matrix expected = expectationMatrix(c.expect, kTcpUdp);
-    const Matrix kernel = lab.probeMatrix(kTcpUdp, kProbeTimeoutMs,
-                                          [&](const ProbeKey& k) { return predicted.at(k); });
-    EXPECT_EQ(diffMatrix(predicted, expected, kTcpUdp), "")
-        << c.name << ": the trace evaluator disagrees with the hand-written expectation";
-    EXPECT_EQ(diffMatrix(kernel, predicted, kTcpUdp), "")
-        << c.name << " (" << GetParam() << "): the kernel disagrees with the trace evaluator";
+    for (const auto family : {common::Family::kV4, common::Family::kV6}) {
+      const bool v4 = family == common::Family::kV4;
+      if (!v4 && !c.expect6) continue;
+      const Matrix predicted = predictMatrix(snapshot, kTcpUdp, family);
+      const Matrix expected = expectationMatrix(v4 ? c.expect : c.expect6, kTcpUdp, family);
+      const Matrix kernel = lab.probeMatrix(
+          kTcpUdp, kProbeTimeoutMs, [&](const ProbeKey& k) { return predicted.at(k); }, family);
+      EXPECT_EQ(diffMatrix(predicted, expected, kTcpUdp, family), "")
+          << c.name << " " << common::familyName(family)
+          << ": the trace evaluator disagrees with the hand-written expectation";
+      EXPECT_EQ(diffMatrix(kernel, predicted, kTcpUdp, family), "")
+          << c.name << " " << common::familyName(family) << " (" << backend
+          << "): the kernel disagrees with the trace evaluator";
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("%s: %zu cases in %.1f s\n", GetParam().c_str(), cases().size(), seconds);
+  std::printf("%s: %zu cases in %.1f s\n", backend.c_str(), cases().size(), seconds);
+}
+
+class PolicyTruthTable : public ::testing::TestWithParam<std::string> {};
+
+// The nodes' IPv6 neighbour entries for their pods are pinned (see the next test): this
+// proves the rules themselves over both families.
+TEST_P(PolicyTruthTable, KernelMatchesTraceAndExpectation) {
+  CORAL_REQUIRE_ROOT();
+  runTruthTable(GetParam(), {.ipv6 = true, .pin_ipv6_neighbours = true});
+}
+
+// BUG (policy compiler/renderer): IPv6 neighbour discovery between a node and its pods is
+// policed. The node's neighbour solicitation to a pod comes from the host end's link-local
+// address (agent::gatewayV6(), fe80::ecee:eeff:feee:eeee), which is not in node6, so an
+// ingress-isolated pod's chain drops it (default deny), and an egress-isolated pod's
+// chain would drop its advertisements. Once the node's neighbour entry for such a pod is
+// missing or stale, no IPv6 packet reaches the pod: replies to its own connections and
+// traffic its policies allow alike (default_deny_ingress: x/* cannot reach y or z over
+// IPv6). IPv4 is unaffected (ARP is not IP). The fix belongs in policy/: accept ICMPv6
+// router/neighbour solicitations and advertisements (types 133-136) ahead of policy in
+// the endpoint chains (the link-local gateway in node6 would fix ingress only). Enable
+// when fixed: it is the test above without the pinned neighbour entries.
+TEST_P(PolicyTruthTable, DISABLED_Ipv6NeighbourDiscoveryUnderIsolation) {
+  CORAL_REQUIRE_ROOT();
+  runTruthTable(GetParam(), {.ipv6 = true, .pin_ipv6_neighbours = false});
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PolicyTruthTable, ::testing::Values("nftables", "iptables"),
