@@ -24,9 +24,28 @@ CniFailure failure(uint32_t code, std::string msg, const absl::Status& status = 
   return CniFailure{code, std::move(msg), status.ok() ? "" : std::string(errorMessage(status))};
 }
 
-uint32_t codeForIpam(const absl::Status& s) {
-  if (absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) return kCniErrTryAgainLater;
-  return kCniErrNoAddress;
+bool datastoreDown(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
+}
+
+std::string podOf(const CniCall& call) {
+  return fmt::format("{}/{}", call.pod_namespace,
+                     call.pod_name.empty() ? call.container_id.substr(0, 12) : call.pod_name);
+}
+
+// The datastore cannot be reached: the message names it and its reason, so the runtime's
+// event says why at a glance (the runtime shows msg, not details), and the code is CNI's
+// "try again later": nothing is wrong with the pod, and ADD works once the datastore is back.
+CniFailure unavailable(const CniCall& call, std::string_view what, const absl::Status& s) {
+  return failure(
+      kCniErrTryAgainLater,
+      fmt::format("{} for pod {}: datastore unavailable: {}", what, podOf(call), errorMessage(s)),
+      s);
+}
+
+CniFailure ipamFailure(const CniCall& call, std::string msg, const absl::Status& s) {
+  if (datastoreDown(s)) return unavailable(call, "IPAM", s);
+  return failure(kCniErrNoAddress, std::move(msg), s);
 }
 
 }  // namespace
@@ -89,9 +108,7 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
     return failure(kCniErrInvalidEnv, fmt::format("CNI_NETNS {} does not exist", call.netns));
   }
   auto families = familiesForNode();
-  if (!families.ok()) {
-    return failure(codeForIpam(families.status()), "cannot read IP pools", families.status());
-  }
+  if (!families.ok()) return ipamFailure(call, "cannot read IP pools", families.status());
   if (!families->first && !families->second) {
     return failure(kCniErrNoAddress,
                    fmt::format("no enabled IP pool selects node {}", config_.node_name));
@@ -109,9 +126,7 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
   if (!call.pod_name.empty()) request.attributes[ipam::kAttrPod] = call.pod_name;
   auto assigned = ipam_.autoAssign(request);
   if (!assigned.ok()) {
-    return failure(codeForIpam(assigned.status()),
-                   fmt::format("no address for pod {}/{}", call.pod_namespace, call.pod_name),
-                   assigned.status());
+    return ipamFailure(call, fmt::format("no address for pod {}", podOf(call)), assigned.status());
   }
   std::vector<common::IpAddress> addresses;
   if (assigned->ipv4) addresses.push_back(assigned->ipv4->address);
@@ -162,6 +177,11 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
         }
       }
       wep.spec.service_account_name = pod->spec.service_account_name;
+    } else if (datastoreDown(pod.status())) {
+      // Without its labels the endpoint would escape the policies that select the pod.
+      undoLinks();
+      undoIpam();
+      return unavailable(call, "pod labels", pod.status());
     }
   }
   wep.metadata.labels["coral.network/namespace"] = call.pod_namespace;
@@ -187,10 +207,12 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
     if (policy_.forget) policy_.forget(wep);
     undoLinks();
     undoIpam();
-    return failure(datastore::isConflict(applied.status()) || absl::IsUnavailable(applied.status())
-                       ? kCniErrTryAgainLater
-                       : kCniErrDatastore,
-                   "cannot record the workload endpoint", applied.status());
+    if (datastoreDown(applied.status())) {
+      return unavailable(call, "workload endpoint", applied.status());
+    }
+    return failure(
+        datastore::isConflict(applied.status()) ? kCniErrTryAgainLater : kCniErrDatastore,
+        "cannot record the workload endpoint", applied.status());
   }
   on_endpoints_changed_();
   log::info("pod added", {{"pod", call.pod_namespace + "/" + call.pod_name},
@@ -224,6 +246,8 @@ std::optional<CniFailure> CniHandler::del(const CniCall& call) {
     } else {
       host_ifname = wep->spec.interface_name;
     }
+  } else if (datastoreDown(wep.status())) {
+    return unavailable(call, "workload endpoint", wep.status());
   } else if (!datastore::isNotFound(wep.status())) {
     return failure(kCniErrTryAgainLater, "cannot read the workload endpoint", wep.status());
   }
@@ -244,6 +268,7 @@ std::optional<CniFailure> CniHandler::del(const CniCall& call) {
     }
   }
   if (auto s = ipam_.releaseHandle(ipam::handleIdFor(call.container_id, call.ifname)); !s.ok()) {
+    if (datastoreDown(s)) return unavailable(call, "IPAM release", s);
     return failure(kCniErrTryAgainLater, "cannot release the addresses", s);
   }
   on_endpoints_changed_();

@@ -182,6 +182,12 @@ absl::Status EtcdConnection::call(std::string_view what, const Rpc& rpc) {
       reauthenticated = true;
       continue;  // same endpoint
     }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      // A hung etcd (stopped, partitioned, overloaded): say how long we waited.
+      return absl::UnavailableError(
+          fmt::format("etcd {}: {}: no answer within {} ms (deadline exceeded)", ep.address, what,
+                      options_.timeout.count()));
+    }
     last = toStatus(status, ep.address, what);
     // Only a refused or broken connection is worth another endpoint: anything else is an
     // answer, and a deadline has used up the caller's time.
