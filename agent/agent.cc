@@ -24,6 +24,9 @@
 
 namespace coral::agent {
 
+// Pods staged by CNI ADD (policy/staging.h) get their own chains this long after, batched.
+constexpr std::chrono::milliseconds kConsolidateStagedAfter{500};
+
 struct Agent::Impl {
   datastore::BackendPtr backend;
   std::unique_ptr<datastore::ResourceStore> store;
@@ -420,6 +423,12 @@ absl::Status Agent::reconcilePolicy() {
     return annotate(s, "policy");
   }
   impl_->policy_snapshot = std::move(build.snapshot);
+  // Pods added on this node were staged by CNI ADD (set elements only); here, off the CNI
+  // path and batched, they get their own chains.
+  if (auto s = impl_->policy->consolidate(kConsolidateStagedAfter); !s.ok()) {
+    metrics_.add("coral_errors_total{component=\"policy\"}");
+    return annotate(s, "policy consolidate");
+  }
   // A periodic full check repairs what another program changed in our table.
   const auto now = std::chrono::steady_clock::now();
   if (now - impl_->last_policy_resync > std::chrono::seconds(config_.resync_interval_s)) {
@@ -437,8 +446,12 @@ void Agent::reconcileLoop() {
   const auto resync = std::chrono::seconds(config_.resync_interval_s);
   while (!stop_) {
     {
+      // Staged pods are consolidated by the next round once they are old enough.
+      const bool staged = impl_->policy && impl_->policy->staged() > 0;
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, resync, [this] { return dirty_ || stop_.load(); });
+      const std::chrono::milliseconds wait =
+          staged ? std::min<std::chrono::milliseconds>(resync, kConsolidateStagedAfter) : resync;
+      cv_.wait_for(lock, wait, [this] { return dirty_ || stop_.load(); });
       if (stop_) return;
       dirty_ = false;
     }

@@ -147,9 +147,11 @@ struct MapEntry {
   auto operator<=>(const MapEntry&) const = default;
 };
 
-std::vector<MapEntry> mapEntries(const Program& program, Direction d) {
+std::vector<MapEntry> mapEntries(const Program& program, Direction d,
+                                 const std::set<std::string>& staged) {
   std::vector<MapEntry> out;
   for (const auto& ep : program.endpoints) {
+    if (staged.count(ep.endpoint_id)) continue;
     if (!ep.interface_name.empty()) out.push_back({ep.interface_name, ep.chain(d).name});
   }
   std::sort(out.begin(), out.end());
@@ -161,12 +163,14 @@ std::string mapElement(const MapEntry& e) {
 }
 
 // Every chain of the program (name → rules) except the base chains.
-std::map<std::string, std::vector<std::string>> allChains(const Program& program) {
+std::map<std::string, std::vector<std::string>> allChains(const Program& program,
+                                                          const std::set<std::string>& staged) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& [name, chain] : program.policy_chains) {
     out[name] = policyChainRules(program, chain);
   }
   for (const auto& ep : program.endpoints) {
+    if (staged.count(ep.endpoint_id)) continue;
     out[ep.ingress.name] = endpointChainRules(ep, ep.ingress);
     out[ep.egress.name] = endpointChainRules(ep, ep.egress);
   }
@@ -183,7 +187,68 @@ void appendElements(std::string& out, const std::vector<std::string>& elements,
   out += indent + "}\n";
 }
 
+std::string stagedSetBody(std::string_view what) {
+  return fmt::format("type ifname; {};", comment(what));
+}
+
+std::string stagedPolicySetComment(const PolicyChain& chain) {
+  return fmt::format("staged interfaces {} applies to ({})", chain.policy_id,
+                     directionName(chain.direction));
+}
+
+// The staging sets of the table, name → comment (staging.h).
+std::map<std::string, std::string> stagingSetComments(const Program& program) {
+  std::map<std::string, std::string> out = {
+      {kStagedSetIn, "staged interfaces (ingress)"},
+      {kStagedSetOut, "staged interfaces (egress)"},
+      {kStagedDenySetIn, "staged interfaces a policy selects (ingress)"},
+      {kStagedDenySetOut, "staged interfaces a policy selects (egress)"},
+  };
+  for (const auto& [name, chain] : program.policy_chains) {
+    out[stagedPolicySet(name)] = stagedPolicySetComment(chain);
+  }
+  return out;
+}
+
+std::string quotedList(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& n : names) quoted.push_back("\"" + n + "\"");
+  return join(quoted, ", ");
+}
+
 }  // namespace
+
+std::vector<std::string> stagedChainRules(const Program& program, Direction d) {
+  const bool in = d == Direction::kIngress;
+  const std::string who = fmt::format("staged {}", directionName(d));
+  const std::string iface = in ? "oifname" : "iifname";
+  std::vector<std::string> out = {
+      fmt::format("ct state established,related counter accept {}", comment(who + ": established")),
+      fmt::format("ct state invalid counter drop {}", comment(who + ": invalid")),
+      fmt::format("counter meta mark set meta mark & 0x{:08x} {}", ~(kAcceptMark | kPassMark),
+                  comment(who + ": clear verdict marks")),
+  };
+  // The node-address sets exist once the node has an endpoint (and so whenever one is staged).
+  if (in && program.sets.count(kNodeSetV4)) {
+    out.push_back(fmt::format("ip saddr @{} counter return {}", kNodeSetV4,
+                              comment(who + ": from this node (kubelet probes)")));
+    out.push_back(fmt::format("ip6 saddr @{} counter return {}", kNodeSetV6,
+                              comment(who + ": from this node (kubelet probes)")));
+  }
+  for (const PolicyChain* chain : policyChainsInOrder(program, d)) {
+    out.push_back(fmt::format("{} @{} counter jump {} {}", iface, stagedPolicySet(chain->name),
+                              chain->name, comment(who + ": policy " + chain->policy_id)));
+    out.push_back(fmt::format("meta mark & 0x{:08x} != 0 counter return {}",
+                              kAcceptMark | kPassMark,
+                              comment(who + ": allowed or passed by " + chain->policy_id)));
+  }
+  out.push_back(fmt::format("{} @{} counter drop {}", iface,
+                            in ? kStagedDenySetIn : kStagedDenySetOut,
+                            comment(who + ": default deny, a policy selects it")));
+  out.push_back(
+      fmt::format("counter return {}", comment(who + ": no policy selects it, profile allows")));
+  return out;
+}
 
 std::string commentText(std::string_view text) {
   std::string out(text.substr(0, 127));
@@ -248,7 +313,8 @@ std::string renderEndpointRule(const EndpointRule& r) {
   return c;
 }
 
-std::string renderNftables(const Program& program, const MemberMap& members) {
+std::string renderNftables(const Program& program, const MemberMap& members,
+                           const std::set<std::string>& staged) {
   std::string out = fmt::format("# Coral policy for node {}: generated, do not edit.\n",
                                 program.node.empty() ? "(all)" : program.node);
   out += fmt::format("table inet {0}\ndelete table inet {0}\ntable inet {0} {{\n", kNftTable);
@@ -268,34 +334,59 @@ std::string renderNftables(const Program& program, const MemberMap& members) {
                                            : "workload interface -> ingress chain") +
            "\n";
     std::vector<std::string> elements;
-    for (const auto& e : mapEntries(program, d)) elements.push_back(mapElement(e));
+    for (const auto& e : mapEntries(program, d, staged)) elements.push_back(mapElement(e));
     appendElements(out, elements, "    ");
     out += "  }\n";
   }
-  for (const auto& [name, rules] : allChains(program)) {
+  std::map<std::string, std::vector<std::string>> staged_members;
+  for (const auto& ep : program.endpoints) {
+    if (!staged.count(ep.endpoint_id)) continue;
+    for (const auto& set : stagingSets(ep)) {
+      staged_members[set].push_back("\"" + ep.interface_name + "\"");
+    }
+  }
+  for (const auto& [name, what] : stagingSetComments(program)) {
+    out += fmt::format("  set {} {{\n    type ifname\n    {}\n", name, comment(what));
+    appendElements(out, staged_members[name], "    ");
+    out += "  }\n";
+  }
+  auto all = allChains(program, staged);
+  all[kStagedChainIn] = stagedChainRules(program, Direction::kIngress);
+  all[kStagedChainOut] = stagedChainRules(program, Direction::kEgress);
+  for (const auto& [name, rules] : all) {
     out += fmt::format("  chain {} {{\n", name);
     for (const auto& r : rules) out += "    " + r + "\n";
     out += "  }\n";
   }
-  out +=
-      "  chain forward {\n"
+  const std::string staged_out =
+      fmt::format("iifname @{} counter jump {}", kStagedSetOut, kStagedChainOut);
+  const std::string staged_in =
+      fmt::format("oifname @{} counter jump {}", kStagedSetIn, kStagedChainIn);
+  out += fmt::format(
+      "  chain forward {{\n"
       "    type filter hook forward priority filter; policy accept;\n"
       "    counter iifname vmap @from-wl comment \"pod egress\"\n"
+      "    {0} comment \"staged pod egress\"\n"
       "    counter oifname vmap @to-wl comment \"pod ingress\"\n"
-      "  }\n"
-      "  chain input {\n"
+      "    {1} comment \"staged pod ingress\"\n"
+      "  }}\n"
+      "  chain input {{\n"
       "    type filter hook input priority filter; policy accept;\n"
       "    counter iifname vmap @from-wl comment \"pod egress to this host\"\n"
-      "  }\n"
-      "  chain output {\n"
+      "    {0} comment \"staged pod egress to this host\"\n"
+      "  }}\n"
+      "  chain output {{\n"
       "    type filter hook output priority filter; policy accept;\n"
       "    counter oifname vmap @to-wl comment \"pod ingress from this host\"\n"
-      "  }\n"
-      "}\n";
+      "    {1} comment \"staged pod ingress from this host\"\n"
+      "  }}\n"
+      "}}\n",
+      staged_out, staged_in);
   return out;
 }
 
-std::string renderNftablesChange(const Program& after, const ProgramChange& change) {
+std::string renderNftablesChange(const Program& after, const ProgramChange& change,
+                                 const StagingChange& staging) {
   const std::string t = fmt::format("inet {}", kNftTable);
   std::string out;
   auto endpointRules = [](const EndpointProgram& ep, Direction d) {
@@ -308,6 +399,8 @@ std::string renderNftablesChange(const Program& after, const ProgramChange& chan
   }
   for (const auto& name : change.policy_chains_added) {
     out += fmt::format("add chain {} {}\n", t, name);
+    out += fmt::format("add set {} {} {{ {} }}\n", t, stagedPolicySet(name),
+                       stagedSetBody(stagedPolicySetComment(after.policy_chains.at(name))));
   }
   std::vector<const EndpointProgram*> added;
   for (const auto& id : change.endpoints_added) {
@@ -334,6 +427,12 @@ std::string renderNftablesChange(const Program& after, const ProgramChange& chan
       out += fmt::format("add element {} {} {{ {} }}\n", t, name, join(elements, ", "));
     }
   }
+  for (const auto& [name, interfaces] : staging.remove) {
+    out += fmt::format("delete element {} {} {{ {} }}\n", t, name, quotedList(interfaces));
+  }
+  for (const auto& [name, interfaces] : staging.add) {
+    out += fmt::format("add element {} {} {{ {} }}\n", t, name, quotedList(interfaces));
+  }
   // 3. Rules of new and changed chains.
   auto writeRules = [&](const std::string& name, const std::vector<std::string>& rules,
                         bool flush) {
@@ -358,6 +457,17 @@ std::string renderNftablesChange(const Program& after, const ProgramChange& chan
       auto rules = endpointRules(*ep, d);
       if (rules != endpointRules(old, d)) writeRules(ep->chain(d).name, rules, true);
     }
+  }
+  // The shared staging chains list every policy chain in evaluation order, and the node
+  // rules once the node sets exist.
+  auto touches = [](const std::vector<std::string>& names, const char* name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  if (!change.policy_chains_added.empty() || !change.policy_chains_removed.empty() ||
+      change.order_changed || touches(change.sets_added, kNodeSetV4) ||
+      touches(change.sets_removed, kNodeSetV4)) {
+    writeRules(kStagedChainIn, stagedChainRules(after, Direction::kIngress), true);
+    writeRules(kStagedChainOut, stagedChainRules(after, Direction::kEgress), true);
   }
   // 4. Dispatch maps: entries of removed endpoints and old interfaces go, new ones come.
   for (Direction d : {Direction::kEgress, Direction::kIngress}) {
@@ -392,6 +502,9 @@ std::string renderNftablesChange(const Program& after, const ProgramChange& chan
   for (const auto& name : gone) out += fmt::format("flush chain {} {}\n", t, name);
   for (const auto& name : gone) out += fmt::format("delete chain {} {}\n", t, name);
   // 6. Sets no rule references any more.
+  for (const auto& name : change.policy_chains_removed) {
+    out += fmt::format("delete set {} {}\n", t, stagedPolicySet(name));
+  }
   for (const auto& name : change.sets_removed) {
     out += fmt::format("delete set {} {}\n", t, name);
   }

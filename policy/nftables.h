@@ -6,6 +6,9 @@
 //   maps      from-wl / to-wl: ifname → jump to the endpoint's egress / ingress chain
 //   chains    forward (iifname vmap @from-wl, oifname vmap @to-wl), input (from-wl: pod →
 //             host), output (to-wl: host → pod); we-*/wi-* per endpoint; pe-*/pi-* per policy
+//   staging   staged-in/-out, staged-deny-in/-out and s-<policy chain> (ifname sets) and the
+//             chains staged-ingress / staged-egress, for pods not yet given their own chains
+//             (staging.h); each base chain jumps there for staged interfaces after its vmap
 //
 // A policy chain cannot end its caller's chain, so allow and pass set a mark bit and return
 // (kAcceptMark / kPassMark); the endpoint chain returns after each policy when a bit is set,
@@ -17,12 +20,14 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "policy/program.h"
 #include "policy/program_change.h"
+#include "policy/staging.h"
 
 namespace coral::policy {
 
@@ -57,7 +62,10 @@ std::string commentText(std::string_view text);
 
 // The whole table, replacing any previous one in the same transaction:
 // `table inet coral` / `delete table inet coral` / `table inet coral { ... }`.
-std::string renderNftables(const Program& program, const MemberMap& members);
+// `staged` names endpoints written in staged form instead (staging.h): no chains or
+// dispatch entries of their own, their interfaces in the staging sets.
+std::string renderNftables(const Program& program, const MemberMap& members,
+                           const std::set<std::string>& staged = {});
 
 // The commands that turn the table rendered from (before, before_members) into the one
 // from (after, after_members) in one `nft -f` transaction: new sets and chains first, set
@@ -73,6 +81,10 @@ namespace coral::policy {
 // The commands that apply `change` to the table holding the state before it, leaving the
 // one rendered from `after` and its members: the update above, from a change computed
 // elsewhere (IncrementalCompiler). Empty when the change is empty.
-std::string renderNftablesChange(const Program& after, const ProgramChange& change);
+// `staging` adds and deletes interfaces of the staging sets in the same transaction.
+std::string renderNftablesChange(const Program& after, const ProgramChange& change,
+                                 const StagingChange& staging = {});
+// The rules of staged-ingress / staged-egress for the program's policy chains.
+std::vector<std::string> stagedChainRules(const Program& program, Direction d);
 
 }  // namespace coral::policy

@@ -36,8 +36,8 @@ SetMembers membersMinus(const SetMembers& a, const SetMembers& b) {
 bool ProgramChange::empty() const {
   return sets_added.empty() && sets_removed.empty() && elements_added.empty() &&
          elements_removed.empty() && policy_chains_added.empty() && policy_chains_changed.empty() &&
-         policy_chains_removed.empty() && endpoints_added.empty() && endpoints_changed.empty() &&
-         endpoints_removed.empty();
+         policy_chains_removed.empty() && !order_changed && endpoints_added.empty() &&
+         endpoints_changed.empty() && endpoints_removed.empty();
 }
 
 void ProgramChange::normalize() {
@@ -79,6 +79,7 @@ ProgramChange diffPrograms(const Program& before, const MemberMap& before_member
       c.policy_chains_added.push_back(name);
     } else if (!(old->second == chain)) {
       c.policy_chains_changed.push_back(name);
+      if (old->second.order != chain.order) c.order_changed = true;
     }
   }
   for (const auto& [name, chain] : before.policy_chains) {

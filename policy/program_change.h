@@ -20,6 +20,9 @@ struct ProgramChange {
   std::vector<std::string> policy_chains_added;    // defined in the new program
   std::vector<std::string> policy_chains_changed;  // same name, other rules
   std::vector<std::string> policy_chains_removed;
+  // A changed policy chain has another order: the evaluation order of the node's policy
+  // chains (staging.h's shared chains list them in it) differs.
+  bool order_changed = false;
   std::vector<std::string> endpoints_added;        // endpoint ids of the new program
   std::vector<EndpointProgram> endpoints_changed;  // as they were; same id in the new program
   std::vector<EndpointProgram> endpoints_removed;  // as they were

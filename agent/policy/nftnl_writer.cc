@@ -294,6 +294,21 @@ void mapMessage(Batch& b, uint16_t type, const char* map, const std::string& ifa
                     : fmt::format("delete element {} {{ \"{}\" }}", map, iface));
 }
 
+// Interface names of ifname sets (staging), keys as nft lays them out: IFNAMSIZ bytes,
+// zero-padded.
+void interfaceElements(Batch& b, uint16_t type,
+                       const std::map<std::string, std::vector<std::string>>& sets) {
+  for (const auto& [set, names] : sets) {
+    std::vector<std::vector<uint8_t>> keys;
+    for (const auto& n : names) {
+      std::vector<uint8_t> key(IFNAMSIZ, 0);
+      std::memcpy(key.data(), n.data(), std::min(n.size(), key.size() - 1));
+      keys.push_back(std::move(key));
+    }
+    elementsMessage(b, type, set, keys);
+  }
+}
+
 void elementChanges(Batch& b, const policy::Program& after, const policy::MemberMap& members,
                     uint16_t type) {
   for (const auto& [name, m] : members) {
@@ -372,7 +387,8 @@ bool NftnlWriter::handles(const policy::Program& after, const policy::ProgramCha
   return endpoints <= kMaxEndpoints && element_sets <= kMaxElementMessages;
 }
 
-absl::Status NftnlWriter::write(const policy::Program& after, const policy::ProgramChange& change) {
+absl::Status NftnlWriter::write(const policy::Program& after, const policy::ProgramChange& change,
+                                const policy::StagingChange& staging) {
   Batch b;
   {
     nlmsghdr* nlh = nftnl_batch_begin(b.next(64), b.seq());
@@ -388,6 +404,8 @@ absl::Status NftnlWriter::write(const policy::Program& after, const policy::Prog
   }
   elementChanges(b, after, change.elements_removed, NFT_MSG_DELSETELEM);
   elementChanges(b, after, change.elements_added, NFT_MSG_NEWSETELEM);
+  interfaceElements(b, NFT_MSG_DELSETELEM, staging.remove);
+  interfaceElements(b, NFT_MSG_NEWSETELEM, staging.add);
   for (const auto* ep : added) {
     for (const auto* chain : {&ep->egress, &ep->ingress}) {
       for (const auto& rule : policy::endpointRules(*ep, *chain)) {

@@ -4,7 +4,7 @@
 // × 1k policies that is ~150 ms for a pod add whose commands are 4 KB. A change in which
 // no set and no policy chain appears, changes or goes — a pod added, removed or relabelled
 // — needs none of it: its endpoint chains (a fixed set of rule shapes, policy::EndpointRule),
-// dispatch-map entries and set elements are written here as one nf_tables netlink batch
+// dispatch-map entries, set elements and staging set elements are written here as one nf_tables netlink batch
 // (libnftnl + libmnl), which the kernel applies atomically, like `nft -f`. The rules are
 // encoded exactly as nft encodes the same text, so listings and resync see no difference
 // (tests/integration/policy/nftnl_writer_test.cc compares the two tables).
@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "policy/program.h"
 #include "policy/program_change.h"
+#include "policy/staging.h"
 
 namespace coral::agent {
 
@@ -31,7 +32,9 @@ class NftnlWriter {
   // Whether `change` (leading to `after`) can be written here.
   static bool handles(const policy::Program& after, const policy::ProgramChange& change);
   // One batch; on error nothing of it is applied and the message names the operation.
-  absl::Status write(const policy::Program& after, const policy::ProgramChange& change);
+  // `staging` adds and deletes interfaces of the staging sets (policy/staging.h).
+  absl::Status write(const policy::Program& after, const policy::ProgramChange& change,
+                     const policy::StagingChange& staging = {});
 
  private:
   struct Socket;

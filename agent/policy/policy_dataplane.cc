@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "policy/compiler.h"
 #include "policy/nftables.h"
 
@@ -28,25 +29,42 @@ class NftPolicyDataplane : public PolicyDataplane {
  protected:
   absl::Status writeFull(const policy::Program& program, const policy::MemberMap& members,
                          PolicyApplyStats& stats) override {
-    // "table; delete table; table { ... }": one transaction replaces the whole table.
+    // "table; delete table; table { ... }": one transaction replaces the whole table, in
+    // which every endpoint has its own chains.
     const std::string text = policy::renderNftables(program, members);
     stats.full = true;
+    stats.consolidated = stager_.staged();
+    stager_.reset();
     return run(text, stats);
   }
 
   absl::Status writeDelta(const policy::Program& after, const policy::MemberMap& /*after_members*/,
                           const policy::ProgramChange& change, PolicyApplyStats& stats) override {
-    if (netlink_ && NftnlWriter::handles(after, change)) {
-      // Endpoints only: one netlink batch, without libnftables' cache (nftnl_writer.h).
-      const auto start = std::chrono::steady_clock::now();
-      stats.netlink = true;
-      absl::Status status = netlink_->write(after, change);
-      stats.write_ms = msSince(start);
-      return status;
+    policy::Stager::Plan plan = stager_.plan(after, change);
+    absl::Status status = writePlan(after, plan, stats);
+    if (status.ok()) {
+      stager_.commit();
+      auto in = plan.staging.add.find(policy::kStagedSetIn);
+      stats.staged = in == plan.staging.add.end() ? 0 : in->second.size();
+    } else {
+      stager_.reset();
     }
-    const std::string text = policy::renderNftablesChange(after, change);
-    if (text.empty()) return absl::OkStatus();
-    return run(text, stats);
+    return status;
+  }
+
+  size_t stagedLocked() const override { return stager_.staged(); }
+
+  absl::Status consolidateLocked(const policy::Program& program, PolicyApplyStats& stats) override {
+    if (stager_.staged() == 0) return absl::OkStatus();
+    policy::Stager::Plan plan = stager_.consolidate(program);
+    absl::Status status = writePlan(program, plan, stats);
+    if (status.ok()) {
+      stats.consolidated = stager_.staged();
+      stager_.commit();
+    } else {
+      stager_.reset();
+    }
+    return status;
   }
 
   absl::StatusOr<std::string> kernelDifference(const policy::Program& program,
@@ -69,6 +87,21 @@ class NftPolicyDataplane : public PolicyDataplane {
   }
 
  private:
+  absl::Status writePlan(const policy::Program& after, const policy::Stager::Plan& plan,
+                         PolicyApplyStats& stats) {
+    if (netlink_ && NftnlWriter::handles(after, plan.change)) {
+      // Endpoints only: one netlink batch, without libnftables' cache (nftnl_writer.h).
+      const auto start = std::chrono::steady_clock::now();
+      stats.netlink = true;
+      absl::Status status = netlink_->write(after, plan.change, plan.staging);
+      stats.write_ms = msSince(start);
+      return status;
+    }
+    const std::string text = policy::renderNftablesChange(after, plan.change, plan.staging);
+    if (text.empty()) return absl::OkStatus();
+    return run(text, stats);
+  }
+
   absl::Status run(const std::string& text, PolicyApplyStats& stats) {
     const auto start = std::chrono::steady_clock::now();
     stats.commands_bytes = text.size();
@@ -79,6 +112,7 @@ class NftPolicyDataplane : public PolicyDataplane {
 
   NftApplierPtr nft_;
   std::unique_ptr<NftnlWriter> netlink_;
+  policy::Stager stager_;
 };
 
 }  // namespace
@@ -119,12 +153,37 @@ absl::Status PolicyDataplane::applyLocked(const policy::Snapshot& snapshot) {
   }
   const policy::Program& program = compiler_.program();
   const policy::MemberMap& members = compiler_.members();
+  const size_t staged_before = stagedLocked();
   absl::Status status =
       written_ ? writeDelta(program, members, change, stats) : writeFull(program, members, stats);
+  if (staged_before == 0 && stagedLocked() > 0) staged_since_ = std::chrono::steady_clock::now();
   stats_ = stats;
   // After a failure the kernel's state is unknown: the next write replaces everything.
   written_ = status.ok();
   return status;
+}
+
+absl::Status PolicyDataplane::consolidateAllLocked() {
+  if (!written_ || stagedLocked() == 0) return absl::OkStatus();
+  PolicyApplyStats stats;
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = consolidateLocked(compiler_.program(), stats);
+  stats.write_ms = msSince(start);
+  stats_ = stats;
+  written_ = status.ok();
+  return status;
+}
+
+absl::Status PolicyDataplane::consolidate(std::chrono::milliseconds min_age) {
+  std::lock_guard lock(mu_);
+  if (stagedLocked() == 0) return absl::OkStatus();
+  if (std::chrono::steady_clock::now() - staged_since_ < min_age) return absl::OkStatus();
+  return consolidateAllLocked();
+}
+
+size_t PolicyDataplane::staged() const {
+  std::lock_guard lock(mu_);
+  return stagedLocked();
 }
 
 absl::StatusOr<bool> PolicyDataplane::resync() {
@@ -132,6 +191,13 @@ absl::StatusOr<bool> PolicyDataplane::resync() {
   if (compiler_.empty()) return false;
   const policy::Program& program = compiler_.program();
   const policy::MemberMap& members = compiler_.members();
+  if (written_) {
+    // Staged endpoints are in sets the full table has empty: give them their chains first.
+    if (auto s = consolidateAllLocked(); !s.ok()) {
+      log::warn("policy resync: consolidating staged endpoints failed, rewriting the table",
+                {{"error", errorMessage(s)}, {"node", node_}});
+    }
+  }
   if (written_) {
     auto difference = kernelDifference(program, members);
     if (!difference.ok()) return difference.status();
@@ -149,6 +215,8 @@ absl::StatusOr<bool> PolicyDataplane::resync() {
 
 absl::StatusOr<std::vector<RuleCounter>> PolicyDataplane::counters(std::string_view endpoint_id) {
   std::lock_guard lock(mu_);
+  // Per-endpoint counters live in the endpoint's own chains.
+  if (auto s = consolidateAllLocked(); !s.ok()) return s;
   auto all = readCounters();
   if (!all.ok() || endpoint_id.empty()) return all;
   const policy::EndpointProgram* ep = compiler_.program().findEndpoint(endpoint_id);

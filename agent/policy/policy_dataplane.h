@@ -8,6 +8,10 @@
 //   ensureEndpoint(...)  CNI ADD: the new pod's chains (default deny when a policy selects
 //                        it) exist before ADD returns; the endpoint stays programmed until a
 //                        snapshot containing it arrives or forgetEndpoint() is called.
+//   consolidate(age)     pods added on this node are first *staged* (policy/staging.h: set
+//                        elements only, no ruleset re-validation on the CNI path); this
+//                        gives every pod staged at least `age` ago its own chains, all in
+//                        one transaction. resync() and counters() consolidate first.
 //   resync()             compare the kernel with what was written and rewrite everything
 //                        when they differ (someone deleted or edited our table). Rewrites
 //                        are one transaction and conntrack entries survive them; every
@@ -19,6 +23,7 @@
 // fallback (CORAL-* chains plus the three jumps into them). Thread-safe: one mutex.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +46,8 @@ struct PolicyApplyStats {
   size_t commands_bytes = 0;  // size of the transaction text
   bool incremental = false;   // only endpoints changed: compiled incrementally
   bool netlink = false;       // written as one netlink batch (nftnl_writer.h), not nft text
+  size_t staged = 0;          // endpoints staged by this write (policy/staging.h)
+  size_t consolidated = 0;    // staged endpoints given their own chains by this write
   double compile_ms = 0;      // compile + members
   double write_ms = 0;        // the kernel transaction
 };
@@ -55,6 +62,11 @@ class PolicyDataplane {
   absl::Status apply(const policy::Snapshot& snapshot);
   absl::Status ensureEndpoint(const policy::Snapshot& snapshot, const policy::Endpoint& endpoint);
   void forgetEndpoint(std::string_view endpoint_id);
+  // Staged endpoints staged at least `min_age` ago get their own chains (all staged ones
+  // when any is that old). Nothing to do is OK.
+  absl::Status consolidate(std::chrono::milliseconds min_age = std::chrono::milliseconds(0));
+  // Endpoints written in staged form (0 for backends without staging).
+  size_t staged() const;
   // True when the kernel differed and was rewritten.
   absl::StatusOr<bool> resync();
   // Every rule of ours; with an endpoint id ("ns/pod") only its chains and the policy chains
@@ -79,17 +91,26 @@ class PolicyDataplane {
   virtual absl::StatusOr<std::string> kernelDifference(const policy::Program& program,
                                                        const policy::MemberMap& members) = 0;
   virtual absl::StatusOr<std::vector<RuleCounter>> readCounters() = 0;
+  // Staging (policy/staging.h); backends without it stage nothing.
+  virtual size_t stagedLocked() const { return 0; }
+  virtual absl::Status consolidateLocked(const policy::Program& /*program*/,
+                                         PolicyApplyStats& /*stats*/) {
+    return absl::OkStatus();
+  }
   // The program last computed, for backend hooks (mu_ is held while they run).
   const policy::Program& programLocked() const { return compiler_.program(); }
 
  private:
   absl::Status applyLocked(const policy::Snapshot& snapshot);
+  absl::Status consolidateAllLocked();
 
   const std::string node_;
   mutable std::mutex mu_;
   bool written_ = false;  // the kernel holds compiler_'s program and members
   policy::IncrementalCompiler compiler_{node_};
   std::vector<policy::Endpoint> pending_;  // ensured, not yet seen in a snapshot
+  // When the oldest endpoint still staged was staged (valid while stagedLocked() > 0).
+  std::chrono::steady_clock::time_point staged_since_{};
   PolicyApplyStats stats_;
 };
 using PolicyDataplanePtr = std::unique_ptr<PolicyDataplane>;

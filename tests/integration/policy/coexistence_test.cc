@@ -124,6 +124,17 @@ TEST_P(PolicyCoexistence, OthersUntouchedAndDriftRepaired) {
     return nft ? node.exec("nft list chain inet coral wi-x.new").output
                : node.exec("iptables-save -t filter | grep \"x/new ingress\"").output;
   };
+  if (nft) {
+    // nftables stages it first (policy/staging.h): the shared staged chains deny it until
+    // consolidate() gives it its own chains.
+    auto staged_deny = [&] { return node.exec("nft list set inet coral staged-deny-in").output; };
+    EXPECT_EQ((*dp)->staged(), 1u);
+    EXPECT_NE(staged_deny().find("cornew"), std::string::npos) << staged_deny();
+    EXPECT_EQ(find_new().find("default deny"), std::string::npos) << "no own chain yet";
+    ASSERT_TRUE((*dp)->consolidate().ok());
+    EXPECT_EQ((*dp)->staged(), 0u);
+    EXPECT_EQ(staged_deny().find("cornew"), std::string::npos) << staged_deny();
+  }
   EXPECT_NE(find_new().find("default deny"), std::string::npos) << find_new();
   ASSERT_TRUE((*dp)->apply(current).ok());  // the endpoint's WEP has not arrived yet
   EXPECT_NE(find_new().find("default deny"), std::string::npos) << "pending endpoint dropped";

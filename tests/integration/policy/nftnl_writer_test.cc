@@ -3,7 +3,8 @@
 // interface, removed, now and then a policy change (which goes the libnftables way) — and
 // after every step its table must equal, chain by chain and rule by rule, the table that
 // `renderNftables` of the same state gives when loaded with libnftables into a second,
-// empty namespace. Set elements are compared as sets (hash order differs).
+// empty namespace. Set elements are compared as sets (hash order differs). Pods added on
+// the node are staged first (policy/staging.h); the comparison follows consolidate().
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -109,7 +110,7 @@ TEST(NftnlWriter, WritesTheSameTableAsNft) {
             "    destination: {selector: pod == 'a', ports: [http]}\n  - action: Pass\n");
   std::mt19937 rng(7);
   auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
-  int netlink_writes = 0;
+  int netlink_writes = 0, staged_steps = 0;
   for (int step = 0; step < 80; ++step) {
     SCOPED_TRACE(fmt::format("step {}", step));
     const int what = pick(10);
@@ -128,6 +129,16 @@ TEST(NftnlWriter, WritesTheSameTableAsNft) {
     const absl::Status applied = (*dp)->apply(s);
     ASSERT_TRUE(applied.ok()) << applied;
     if ((*dp)->lastApply().netlink) ++netlink_writes;
+    if ((*dp)->staged() > 0) {
+      // Pods added on the node are staged (policy/staging.h): their interfaces sit in the
+      // staging sets, and consolidate() must leave exactly the full table.
+      ++staged_steps;
+      const auto shape = tableShape(**live_nft);
+      ASSERT_EQ(shape.at("set staged-in").size(), 1 + (*dp)->staged());  // header + elements
+      const absl::Status consolidated = (*dp)->consolidate();
+      ASSERT_TRUE(consolidated.ok()) << consolidated;
+      ASSERT_EQ((*dp)->staged(), 0u);
+    }
     const Program program = compile(s, "n1");
     ASSERT_TRUE((*ref_nft)->run(renderNftables(program, computeMembers(program, s))).ok());
     const std::string difference = firstDifference(tableShape(**live_nft), tableShape(**ref_nft));
@@ -135,6 +146,7 @@ TEST(NftnlWriter, WritesTheSameTableAsNft) {
                               << " write";
   }
   EXPECT_GT(netlink_writes, 40);
+  EXPECT_GT(staged_steps, 10);
   // A batch the kernel refuses changes nothing and names the operation that failed.
   auto writer = agent::NftnlWriter::open(live.path());
   ASSERT_TRUE(writer.ok()) << writer.status();
