@@ -174,6 +174,9 @@ class PolicyLab {
       }
       pod_ns_[e.id()] = std::move(pod);
     }
+    if (options_.ipv6) {
+      if (std::string waited = waitForIpv6Links(); !waited.empty()) return waited;
+    }
     return startServers();
   }
 
@@ -249,6 +252,26 @@ class PolicyLab {
   // ephemeral range. With kernel-chosen ports a probe can repeat the 5-tuple of a probe
   // from an earlier case whose conntrack entry is still alive (UDP keeps one for 30-120 s),
   // and conntrack's "established" then admits a flow the new policy denies: a false '+'.
+  // The link between the nodes is usable over IPv6 once duplicate address detection of
+  // its link-local addresses is over (~1-2 s after it comes up): until then the first
+  // neighbour solicitation between the nodes waits, and a cross-node probe of the first
+  // IPv6 case times out.
+  std::string waitForIpv6Links() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (auto& [name, ns] : nodes_) {
+      while (true) {
+        auto r = ns->exec("ip -6 addr show dev ul0 tentative");
+        if (r.exit_code != 0) return "node " + name + ": " + r.output;
+        if (r.output.find("inet6") == std::string::npos) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+          return "node " + name + ": ul0 still has tentative IPv6 addresses: " + r.output;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    return "";
+  }
+
   // IPv4 and IPv6 probes share the counter.
   void bindFreshSourcePort(int s, common::Family family) {
     if (s < 0) return;
