@@ -66,6 +66,15 @@ bool matches(const Match& m, const Packet& p, const MemberMap& members) {
 ChainVerdict evaluateChain(const Program& program, const EndpointChain& chain, const Packet& packet,
                            const MemberMap& members) {
   ChainVerdict out;
+  if (packet.protocol == kProtoIcmpV6 && packet.icmp_type &&
+      *packet.icmp_type >= kNeighbourDiscoveryFirst &&
+      *packet.icmp_type <= kNeighbourDiscoveryLast) {
+    out.allowed = true;
+    out.steps.push_back(
+        fmt::format("ICMPv6 type {} is IPv6 neighbour discovery: always allowed, before any policy",
+                    *packet.icmp_type));
+    return out;
+  }
   if (chain.allow_from_node) {
     const char* set = packet.source.isV4() ? kNodeSetV4 : kNodeSetV6;
     if (inSet(set, packet.source, members)) {

@@ -200,6 +200,12 @@ class Renderer {
     add(name,
         "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT " + comment(who + ": established"));
     add(name, "-m conntrack --ctstate INVALID -j DROP " + comment(who + ": invalid"));
+    if (family_ == Family::kV6) {
+      for (int type = kNeighbourDiscoveryFirst; type <= kNeighbourDiscoveryLast; ++type) {
+        add(name, fmt::format("-p ipv6-icmp -m icmp6 --icmpv6-type {} -j ACCEPT {}", type,
+                              comment(who + ": IPv6 neighbour discovery")));
+      }
+    }
     add(name, fmt::format("-j MARK --set-xmark 0x0/0x{:x} {}", kAcceptMark | kPassMark,
                           comment(who + ": clear verdict marks")));
     if (chain.allow_from_node) {

@@ -41,6 +41,10 @@ inline constexpr uint8_t kProtoIcmp = 1;
 inline constexpr uint8_t kProtoTcp = 6;
 inline constexpr uint8_t kProtoUdp = 17;
 inline constexpr uint8_t kProtoIcmpV6 = 58;
+// IPv6 neighbour discovery (router solicitation/advertisement, neighbour solicitation/
+// advertisement, RFC 4861): accepted ahead of every policy, as IPv4's ARP is never policed.
+inline constexpr int kNeighbourDiscoveryFirst = 133;
+inline constexpr int kNeighbourDiscoveryLast = 136;
 inline constexpr uint8_t kProtoSctp = 132;
 inline constexpr uint8_t kProtoUdpLite = 136;
 // "TCP", "udp", "ICMPv6", "132" → number.

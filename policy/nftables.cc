@@ -225,6 +225,9 @@ std::vector<std::string> stagedChainRules(const Program& program, Direction d) {
   std::vector<std::string> out = {
       fmt::format("ct state established,related counter accept {}", comment(who + ": established")),
       fmt::format("ct state invalid counter drop {}", comment(who + ": invalid")),
+      fmt::format("meta l4proto ipv6-icmp icmpv6 type {}-{} counter accept {}",
+                  kNeighbourDiscoveryFirst, kNeighbourDiscoveryLast,
+                  comment(who + ": IPv6 neighbour discovery")),
       fmt::format("counter meta mark set meta mark & 0x{:08x} {}", ~(kAcceptMark | kPassMark),
                   comment(who + ": clear verdict marks")),
   };
@@ -262,6 +265,7 @@ std::vector<EndpointRule> endpointRules(const EndpointProgram& ep, const Endpoin
   std::vector<EndpointRule> out = {
       {K::kAcceptEstablished, "", commentText(who + ": established")},
       {K::kDropInvalid, "", commentText(who + ": invalid")},
+      {K::kAcceptNeighbourDiscovery, "", commentText(who + ": IPv6 neighbour discovery")},
       {K::kClearMarks, "", commentText(who + ": clear verdict marks")},
   };
   if (chain.allow_from_node) {
@@ -294,6 +298,9 @@ std::string renderEndpointRule(const EndpointRule& r) {
       return "ct state established,related counter accept " + c;
     case K::kDropInvalid:
       return "ct state invalid counter drop " + c;
+    case K::kAcceptNeighbourDiscovery:
+      return fmt::format("meta l4proto ipv6-icmp icmpv6 type {}-{} counter accept {}",
+                         kNeighbourDiscoveryFirst, kNeighbourDiscoveryLast, c);
     case K::kClearMarks:
       return fmt::format("counter meta mark set meta mark & 0x{:08x} {}",
                          ~(kAcceptMark | kPassMark), c);

@@ -15,7 +15,9 @@
 // and clears both bits on entry. An endpoint chain that returns lets the packet on to the
 // next check (a forwarded pod-to-pod packet meets the sender's egress chain, then the
 // receiver's ingress chain); an endpoint chain that ends in drop drops it. Established and
-// related packets are accepted, invalid ones dropped, at the top of every endpoint chain.
+// related packets are accepted, invalid ones dropped, at the top of every endpoint chain,
+// then IPv6 neighbour discovery (ICMPv6 133-136) is accepted: the node resolves its pods
+// and they their gateway from link-local addresses no policy names (IPv4's ARP is not IP).
 // Every rule carries a counter and a comment naming the endpoint or policy and rule.
 #pragma once
 
@@ -42,6 +44,7 @@ struct EndpointRule {
   enum class Kind : uint8_t {
     kAcceptEstablished,  // ct state established,related counter accept
     kDropInvalid,        // ct state invalid counter drop
+    kAcceptNeighbourDiscovery,  // meta l4proto ipv6-icmp icmpv6 type 133-136 counter accept
     kClearMarks,         // counter meta mark set meta mark & ~(accept|pass)
     kReturnFromNode4,    // ip saddr @node4 counter return
     kReturnFromNode6,    // ip6 saddr @node6 counter return

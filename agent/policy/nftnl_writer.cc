@@ -194,6 +194,30 @@ void addRuleMessage(Batch& b, const std::string& chain, const EndpointRule& rule
       counter(r.get());
       verdict(r.get(), NF_DROP);
       break;
+    case K::kAcceptNeighbourDiscovery: {
+      // meta l4proto ipv6-icmp icmpv6 type 133-136: l4proto == 58, then the first byte of
+      // the transport header in a range.
+      metaLoad(r.get(), NFT_META_L4PROTO);
+      const uint8_t icmpv6 = IPPROTO_ICMPV6;
+      cmp(r.get(), NFT_CMP_EQ, &icmpv6, 1);
+      nftnl_expr* p = nftnl_expr_alloc("payload");
+      nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+      nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, 0);
+      nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 1);
+      nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+      expr(r.get(), p);
+      nftnl_expr* range = nftnl_expr_alloc("range");
+      const uint8_t first = policy::kNeighbourDiscoveryFirst;
+      const uint8_t last = policy::kNeighbourDiscoveryLast;
+      nftnl_expr_set_u32(range, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+      nftnl_expr_set_u32(range, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+      nftnl_expr_set(range, NFTNL_EXPR_RANGE_FROM_DATA, &first, 1);
+      nftnl_expr_set(range, NFTNL_EXPR_RANGE_TO_DATA, &last, 1);
+      expr(r.get(), range);
+      counter(r.get());
+      verdict(r.get(), NF_ACCEPT);
+      break;
+    }
     case K::kClearMarks: {
       counter(r.get());
       metaLoad(r.get(), NFT_META_MARK);

@@ -248,27 +248,12 @@ void runTruthTable(const std::string& backend, LabOptions options) {
 
 class PolicyTruthTable : public ::testing::TestWithParam<std::string> {};
 
-// The nodes' IPv6 neighbour entries for their pods are pinned (see the next test): this
-// proves the rules themselves over both families.
+// The nodes resolve their pods' IPv6 addresses by neighbour discovery, which every endpoint
+// chain accepts ahead of policy (an ingress-isolated pod must still answer its node's
+// solicitations, from a link-local address no policy names).
 TEST_P(PolicyTruthTable, KernelMatchesTraceAndExpectation) {
   CORAL_REQUIRE_ROOT();
-  runTruthTable(GetParam(), {.ipv6 = true, .pin_ipv6_neighbours = true});
-}
-
-// BUG (policy compiler/renderer): IPv6 neighbour discovery between a node and its pods is
-// policed. The node's neighbour solicitation to a pod comes from the host end's link-local
-// address (agent::gatewayV6(), fe80::ecee:eeff:feee:eeee), which is not in node6, so an
-// ingress-isolated pod's chain drops it (default deny), and an egress-isolated pod's
-// chain would drop its advertisements. Once the node's neighbour entry for such a pod is
-// missing or stale, no IPv6 packet reaches the pod: replies to its own connections and
-// traffic its policies allow alike (default_deny_ingress: x/* cannot reach y or z over
-// IPv6). IPv4 is unaffected (ARP is not IP). The fix belongs in policy/: accept ICMPv6
-// router/neighbour solicitations and advertisements (types 133-136) ahead of policy in
-// the endpoint chains (the link-local gateway in node6 would fix ingress only). Enable
-// when fixed: it is the test above without the pinned neighbour entries.
-TEST_P(PolicyTruthTable, DISABLED_Ipv6NeighbourDiscoveryUnderIsolation) {
-  CORAL_REQUIRE_ROOT();
-  runTruthTable(GetParam(), {.ipv6 = true, .pin_ipv6_neighbours = false});
+  runTruthTable(GetParam(), {.ipv6 = true});
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PolicyTruthTable, ::testing::Values("nftables", "iptables"),

@@ -56,6 +56,26 @@ TEST(Trace, Errors) {
   EXPECT_EQ(r.status().message(), "from 10.1.0.1 and to fd00::1 are different IP families");
 }
 
+TEST(Trace, Ipv6NeighbourDiscoveryIsNeverPoliced) {
+  Snapshot s = testing::makeWorld();
+  testing::applyYaml(s,
+                     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: "
+                     "deny, namespace: x}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, "
+                     "Egress]\n");
+  Tracer tracer(s);
+  TraceRequest r{"y/a", "x/a", kProtoIcmpV6, 0, 135, 0};
+  for (int type : {133, 134, 135, 136}) {
+    r.icmp_type = type;
+    auto result = tracer.trace(r);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_TRUE(result->allowed) << "ICMPv6 type " << type;
+  }
+  r.icmp_type = 128;  // echo request: policed like anything else
+  auto echo = tracer.trace(r);
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  EXPECT_FALSE(echo->allowed);
+}
+
 TEST(Trace, PortSpec) {
   TraceRequest r;
   ASSERT_TRUE(parsePortSpec("53/udp", r).ok());
