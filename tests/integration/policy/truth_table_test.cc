@@ -5,13 +5,20 @@
 // the hand-written expectation; on failure the differing grids are printed, titled with
 // their family. Every pod is dual-stack (policy_lab.h): cases with an IPv6 expectation
 // are probed over IPv6 as well, so default deny, pod selectors, ipBlock with except,
-// named ports and Coral `nets` are proven for both families.
+// named ports and Coral `nets` are proven for both families. "nftables-staged" loads each
+// case's table with every pod staged (policy/staging.h): the shared staged chains must
+// decide exactly as the pods' own chains do.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "agent/policy/iptables_dataplane.h"
+#include "agent/policy/nft_applier.h"
 #include "agent/policy/policy_dataplane.h"
+#include "policy/compiler.h"
+#include "policy/nftables.h"
 #include "tests/integration/policy/policy_lab.h"
 
 namespace coral::policy::testing {
@@ -206,11 +213,21 @@ void runTruthTable(const std::string& backend, LabOptions options) {
   PolicyLab lab(options);
   const std::string built = lab.build();
   ASSERT_EQ(built, "") << "building the lab";
+  // "nftables-staged": the nftables table with every pod staged (policy/staging.h), so the
+  // shared staged chains make every decision instead of the pods' own chains.
+  const bool staged = backend == "nftables-staged";
   std::map<std::string, agent::PolicyDataplanePtr> dataplanes;
+  std::map<std::string, agent::NftApplierPtr> nft;
   for (const char* node : {"n1", "n2"}) {
-    auto dp = agent::makePolicyDataplane(backend, node, lab.node(node).path());
+    auto dp =
+        agent::makePolicyDataplane(staged ? "nftables" : backend, node, lab.node(node).path());
     ASSERT_TRUE(dp.ok()) << dp.status();
     dataplanes[node] = std::move(*dp);
+    if (staged) {
+      auto applier = agent::makeLibNftApplier(lab.node(node).path());
+      ASSERT_TRUE(applier.ok()) << applier.status();
+      nft[node] = std::move(*applier);
+    }
   }
   std::string previous_yaml;
   for (const auto& c : cases()) {
@@ -219,7 +236,17 @@ void runTruthTable(const std::string& backend, LabOptions options) {
     applyYaml(snapshot, c.yaml);
     if (c.mutate) c.mutate(snapshot);
     for (auto& [node, dp] : dataplanes) {
+      if (staged) {
+        ASSERT_TRUE(dp->resync().ok()) << node;  // back to the table it wrote
+      }
       ASSERT_TRUE(dp->apply(snapshot).ok()) << node;
+      if (!staged) continue;
+      const Program program = compile(snapshot, node);
+      std::set<std::string> ids;
+      for (const auto& ep : program.endpoints) ids.insert(ep.endpoint_id);
+      const absl::Status loaded =
+          nft[node]->run(renderNftables(program, computeMembers(program, snapshot), ids));
+      ASSERT_TRUE(loaded.ok()) << node << ": " << loaded;
     }
     if (backend == "nftables" && c.yaml == previous_yaml && !previous_yaml.empty()) {
       // Only labels changed: a delta, not the whole table.
@@ -256,8 +283,13 @@ TEST_P(PolicyTruthTable, KernelMatchesTraceAndExpectation) {
   runTruthTable(GetParam(), {.ipv6 = true});
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, PolicyTruthTable, ::testing::Values("nftables", "iptables"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, PolicyTruthTable,
+                         ::testing::Values("nftables", "nftables-staged", "iptables"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace coral::policy::testing
