@@ -101,6 +101,9 @@ ProgramChange IncrementalCompiler::rebuild(const Snapshot& s, const std::vector<
     known_.emplace(e.id(), Known{e, src->labelsOf(e), is_extra ? 0 : src->endpointRevision(i)});
     indexAddresses(e, true);
   }
+  order_.clear();
+  order_.reserve(known_.size());
+  for (const auto& [id, k] : known_) order_.push_back({k.revision, &id});
   chain_refs_.clear();
   for (const auto& ep : program_.endpoints) countChains(chain_refs_, ep, 1);
   set_refs_.clear();
@@ -143,44 +146,57 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
   std::vector<std::pair<const Endpoint*, uint64_t>> now;
   now.reserve(endpoints.size() + sorted_extra.size());
   {
-    size_t i = 0, j = 0;
-    while (i < endpoints.size() || j < sorted_extra.size()) {
-      const int cmp = i == endpoints.size() ? 1
-                      : j == sorted_extra.size()
-                          ? -1
-                          : compareEndpointIds(endpoints[i], *sorted_extra[j]);
-      if (cmp < 0) {
-        now.emplace_back(&endpoints[i], s.endpointRevision(i));
-        ++i;
-      } else {
-        now.emplace_back(sorted_extra[j++], 0);
-        if (cmp == 0) ++i;
-      }
+    // Each extra's place by binary search; the runs between are copied untouched.
+    size_t i = 0;
+    for (const Endpoint* x : sorted_extra) {
+      const auto at = std::lower_bound(
+          endpoints.begin() + static_cast<std::ptrdiff_t>(i), endpoints.end(), *x,
+          [](const Endpoint& a, const Endpoint& b) { return compareEndpointIds(a, b) < 0; });
+      const size_t stop = static_cast<size_t>(at - endpoints.begin());
+      for (; i < stop; ++i) now.emplace_back(&endpoints[i], s.endpointRevision(i));
+      now.emplace_back(x, 0);
+      if (i < endpoints.size() && compareEndpointIds(endpoints[i], *x) == 0) ++i;
     }
+    for (; i < endpoints.size(); ++i) now.emplace_back(&endpoints[i], s.endpointRevision(i));
   }
 
-  // What changed: one merge walk of the new list against the known endpoints.
+  // What changed: one merge walk of the new list against the known endpoints, by revision
+  // first (equal non-zero revisions are the same endpoint), by id and content otherwise.
   std::vector<std::string> removed_ids;
   std::vector<std::pair<const Endpoint*, uint64_t>> arrived;  // added or changed
+  std::vector<KnownRef> next_order;
+  next_order.reserve(now.size());
+  // next_order entries of arrivals: their known_ keys exist once they are inserted below.
+  std::vector<std::pair<size_t, const Endpoint*>> unresolved;
   {
-    auto k = known_.begin();
-    size_t i = 0;
-    while (i < now.size() || k != known_.end()) {
-      const int cmp = i == now.size()     ? 1
-                      : k == known_.end() ? -1
-                                          : compareEndpointId(*now[i].first, k->first);
+    size_t i = 0, k = 0;
+    while (i < now.size() || k < order_.size()) {
+      if (i < now.size() && k < order_.size() && now[i].second != 0 &&
+          now[i].second == order_[k].revision) {
+        next_order.push_back(order_[k]);
+        ++i;
+        ++k;
+        continue;
+      }
+      const int cmp = i == now.size()      ? 1
+                      : k == order_.size() ? -1
+                                           : compareEndpointId(*now[i].first, *order_[k].id);
       if (cmp < 0) {
+        unresolved.emplace_back(next_order.size(), now[i].first);
+        next_order.push_back({now[i].second, nullptr});
         arrived.push_back(now[i++]);
       } else if (cmp > 0) {
-        removed_ids.push_back((k++)->first);
+        removed_ids.push_back(*order_[k++].id);
       } else {
         const auto [e, revision] = now[i];
-        if (revision == 0 || revision != k->second.revision) {
-          if (k->second.endpoint == *e) {
-            k->second.revision = revision;
-          } else {
-            arrived.push_back(now[i]);
-          }
+        Known& known = known_.find(*order_[k].id)->second;
+        if (known.endpoint == *e) {
+          known.revision = revision;
+          next_order.push_back({revision, order_[k].id});
+        } else {
+          unresolved.emplace_back(next_order.size(), e);
+          next_order.push_back({revision, nullptr});
+          arrived.push_back(now[i]);
         }
         ++i;
         ++k;
@@ -188,7 +204,10 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
     }
   }
   ProgramChange change;
-  if (removed_ids.empty() && arrived.empty()) return change;
+  if (removed_ids.empty() && arrived.empty()) {
+    order_ = std::move(next_order);
+    return change;
+  }
 
   MemberMap removed_acc, added_acc;  // unnormalized, existing sets only
   auto contribute = [&](MemberMap& acc, const Endpoint& e, const common::Labels& labels) {
@@ -254,6 +273,8 @@ ProgramChange IncrementalCompiler::update(const Snapshot& s, const std::vector<E
     known_.insert_or_assign(id, std::move(k));
   }
   for (auto& [id, ep] : old_programs) change.endpoints_removed.push_back(std::move(ep));
+  for (const auto& [index, e] : unresolved) next_order[index].id = &known_.find(e->id())->first;
+  order_ = std::move(next_order);
 
   // Policy chains no endpoint jumps to any more, and the sets only they used.
   std::vector<std::string> unused_chains;

@@ -3,13 +3,13 @@
 //
 // When a snapshot's policies, namespaces and this node's addresses are the same as last
 // time (same inputsRevision(), or equal content), only endpoints changed: the compiler
-// finds them with one walk over the snapshot's endpoints (same revision = unchanged,
-// otherwise compared by content), recompiles the programs of the local ones among them,
-// moves their addresses in and out of the sets whose selectors they match, compiles a
-// policy chain (and its sets) the first time a local endpoint needs it, and drops chains
-// and sets no endpoint needs any more. Anything else recompiles everything and diffs the
-// two programs. Either way program() and members() equal what compile() and
-// computeMembers() give for the snapshot, and update() says what changed.
+// finds them with one walk over the snapshot's endpoint revisions (same revision =
+// unchanged, without touching the endpoint; otherwise compared by id and content), recompiles the
+// programs of the local ones among them, moves their addresses in and out of the sets whose
+// selectors they match, compiles a policy chain (and its sets) the first time a local endpoint
+// needs it, and drops chains and sets no endpoint needs any more. Anything else recompiles
+// everything and diffs the two programs. Either way program() and members() equal what compile()
+// and computeMembers() give for the snapshot, and update() says what changed.
 #pragma once
 
 #include <map>
@@ -58,7 +58,15 @@ class IncrementalCompiler {
   std::vector<Policy> policies_;
   std::map<std::string, NamespaceInfo, std::less<>> namespaces_;
   std::vector<common::IpAddress> node_addresses_;
-  std::map<std::string, Known, std::less<>> known_;                   // by endpoint id
+  std::map<std::string, Known, std::less<>> known_;  // by endpoint id
+  // known_ in id order as a flat array, so that the walk in update() reads contiguous
+  // revisions and touches an endpoint only where the revisions differ (cold caches: a
+  // map walk over 10k endpoints costs ~1 ms of misses).
+  struct KnownRef {
+    uint64_t revision = 0;
+    const std::string* id = nullptr;  // known_'s key
+  };
+  std::vector<KnownRef> order_;
   std::map<common::IpAddress, std::vector<std::string>> by_address_;  // → endpoint ids
   std::map<std::string, int> chain_refs_;  // policy chain → endpoint chains jumping to it
   std::map<std::string, int> set_refs_;    // set → policy chains using it
