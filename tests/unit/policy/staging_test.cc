@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "policy/compiler.h"
 #include "policy/nftables.h"
 #include "tests/unit/policy/policy_world.h"
@@ -103,74 +105,72 @@ TEST(Stager, PodNeedingANewPolicyChainGetsItsChains) {
   EXPECT_EQ(stager.staged(), 0u);
 }
 
-TEST(Stager, StagedPodThatChangesOrGoesLeavesItsSets) {
-  Snapshot s = makeWorld();
-  applyYaml(s, kDenyXIngress);
-  State st = stateOf(s);
-  Stager stager;
-  s.addEndpoint(newPod("x", "new", "corxnew"));
-  State next = stateOf(s);
-  stager.plan(next.program, diff(st, next));
-  stager.commit();
-  st = next;
+// A node (namespace x isolated for ingress) and a Stager following its snapshot.
+class StagerSteps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    applyYaml(s_, kDenyXIngress);
+    state_ = stateOf(s_);
+  }
+  // Edits the snapshot and plans the change from the last state; commit() follows unless
+  // the write is to count as failed.
+  Stager::Plan step(const std::function<void(Snapshot&)>& edit, bool commit = true) {
+    edit(s_);
+    const State next = stateOf(s_);
+    Stager::Plan plan = stager_.plan(next.program, diff(state_, next));
+    if (commit) {
+      stager_.commit();
+      state_ = next;
+    }
+    return plan;
+  }
+  Snapshot s_ = makeWorld();
+  State state_;
+  Stager stager_;
+};
+
+TEST_F(StagerSteps, StagedPodThatChangesOrGoesLeavesItsSets) {
+  step([](Snapshot& s) { s.addEndpoint(newPod("x", "new", "corxnew")); });
 
   // Moved to another interface: the old name leaves every set, the new one joins.
   Endpoint moved = newPod("x", "new", "corxnew2");
-  s.addEndpoint(moved);
-  next = stateOf(s);
-  auto plan = stager.plan(next.program, diff(st, next));
-  stager.commit();
+  auto plan = step([&](Snapshot& s) { s.addEndpoint(moved); });
   EXPECT_TRUE(plan.change.endpoints_changed.empty()) << "it has no chains to rewrite";
   EXPECT_TRUE(plan.change.endpoints_added.empty());
   EXPECT_EQ(names(plan.staging.remove, kStagedSetIn), std::vector<std::string>{"corxnew"});
   EXPECT_EQ(names(plan.staging.add, kStagedSetIn), std::vector<std::string>{"corxnew2"});
-  EXPECT_EQ(stager.staged(), 1u);
-  st = next;
+  EXPECT_EQ(stager_.staged(), 1u);
 
   // A relabel that keeps the interface: nothing moves in the staging sets.
   moved.labels["extra"] = "1";
-  s.addEndpoint(moved);
-  next = stateOf(s);
-  plan = stager.plan(next.program, diff(st, next));
-  stager.commit();
+  plan = step([&](Snapshot& s) { s.addEndpoint(moved); });
   EXPECT_TRUE(plan.staging.empty());
   EXPECT_TRUE(plan.change.endpoints_changed.empty());
-  st = next;
 
-  s.removeEndpoint("x/new");
-  next = stateOf(s);
-  plan = stager.plan(next.program, diff(st, next));
-  stager.commit();
+  plan = step([](Snapshot& s) { s.removeEndpoint("x/new"); });
   EXPECT_TRUE(plan.change.endpoints_removed.empty()) << "no chains to delete";
   EXPECT_EQ(names(plan.staging.remove, kStagedSetIn), std::vector<std::string>{"corxnew2"});
-  EXPECT_EQ(stager.staged(), 0u);
+  EXPECT_EQ(stager_.staged(), 0u);
 }
 
-TEST(Stager, StructuralChangeConsolidatesEveryStagedPod) {
-  Snapshot s = makeWorld();
-  applyYaml(s, kDenyXIngress);
-  State st = stateOf(s);
-  Stager stager;
-  s.addEndpoint(newPod("x", "new", "corxnew"));
-  State next = stateOf(s);
-  stager.plan(next.program, diff(st, next));
-  stager.commit();
-  st = next;
-
-  applyYaml(s,
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: egress, "
-            "namespace: x}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n");
-  next = stateOf(s);
-  auto plan = stager.plan(next.program, diff(st, next));
+TEST_F(StagerSteps, StructuralChangeConsolidatesEveryStagedPod) {
+  step([](Snapshot& s) { s.addEndpoint(newPod("x", "new", "corxnew")); });
+  auto plan = step(
+      [](Snapshot& s) {
+        applyYaml(s,
+                  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: "
+                  "egress, namespace: x}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n");
+      },
+      /*commit=*/false);
   EXPECT_NE(
       std::find(plan.change.endpoints_added.begin(), plan.change.endpoints_added.end(), "x/new"),
       plan.change.endpoints_added.end());
   EXPECT_EQ(names(plan.staging.remove, kStagedSetIn), std::vector<std::string>{"corxnew"});
   EXPECT_TRUE(plan.staging.add.empty());
   // Not committed (the write failed): still staged; reset() forgets it (a full write follows).
-  EXPECT_EQ(stager.staged(), 1u);
-  stager.reset();
-  EXPECT_EQ(stager.staged(), 0u);
+  EXPECT_EQ(stager_.staged(), 1u);
+  stager_.reset();
+  EXPECT_EQ(stager_.staged(), 0u);
 }
 
 TEST(Stager, FullTableCanHoldStagedEndpoints) {
