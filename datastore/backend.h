@@ -66,6 +66,10 @@ class Watch {
   // caller must relist and start a new watch. Other errors are transient only if the
   // backend cannot resume by itself (it tries to, from the last delivered revision).
   virtual absl::StatusOr<std::vector<WatchEvent>> next(std::chrono::milliseconds timeout) = 0;
+  // False while the watch knows it is cut off from the store and reconnecting: an empty
+  // next() then means "no news", not "nothing changed" (the agent's watch-lag metric).
+  // Backends that cannot tell always say true.
+  virtual bool connected() const { return true; }
 };
 using WatchPtr = std::unique_ptr<Watch>;
 

@@ -40,6 +40,8 @@ class ResourceWatch {
   explicit ResourceWatch(WatchPtr watch) : watch_(std::move(watch)) {}
   // Events in revision order; kOutOfRange (isCompacted) means: relist and watch again.
   absl::StatusOr<std::vector<ResourceEvent>> next(std::chrono::milliseconds timeout);
+  // Watch::connected(): false while the backend is reconnecting to the store.
+  bool connected() const { return watch_->connected(); }
 
  private:
   WatchPtr watch_;

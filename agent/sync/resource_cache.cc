@@ -93,7 +93,8 @@ void ResourceCache::run() {
         }
         break;
       }
-      last_contact_ms_ = nowMs();
+      // A watch that is reconnecting has no news, which is not the same as "no change".
+      if (watch->connected() || !events->empty()) last_contact_ms_ = nowMs();
       if (events->empty()) continue;
       {
         std::lock_guard lock(mu_);

@@ -142,6 +142,7 @@ EtcdWatch::StreamEnd EtcdWatch::runStream(size_t index) {
   etcdserverpb::WatchResponse response;
   if (stream->Write(request)) {
     while (stream->Read(&response)) {
+      connected_ = true;  // etcd answered on this stream
       if (response.compact_revision() != 0 ||
           (response.canceled() &&
            response.cancel_reason().find("compacted") != std::string::npos)) {
@@ -182,6 +183,7 @@ EtcdWatch::StreamEnd EtcdWatch::runStream(size_t index) {
       events_cv_.notify_all();
     }
   }
+  connected_ = false;
   {
     std::lock_guard lock(mu_);
     stream_context_ = nullptr;

@@ -6,6 +6,7 @@
 // datastore/etcd (includes gRPC).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -31,6 +32,8 @@ class EtcdWatch final : public Watch {
   ~EtcdWatch() override;
 
   absl::StatusOr<std::vector<WatchEvent>> next(std::chrono::milliseconds timeout) override;
+  // True from etcd's answer to the watch request until the stream breaks.
+  bool connected() const override { return connected_.load(); }
 
  private:
   enum class StreamEnd { kRetry, kRetryNow, kStop };
@@ -53,6 +56,7 @@ class EtcdWatch final : public Watch {
   absl::Status error_;  // terminal: reported once the queue is drained
   bool stopping_ = false;
   grpc::ClientContext* stream_context_ = nullptr;  // to cancel a blocked Read
+  std::atomic<bool> connected_{false};
   std::thread thread_;
 };
 

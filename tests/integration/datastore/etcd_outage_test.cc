@@ -164,15 +164,18 @@ TEST_F(EtcdOutageTest, ResourceCacheKeepsItsItemsThroughTheOutageAndCatchesUp) {
   {
     Frozen frozen(etcd_->pid());
     // Longer than gRPC's keepalive (10 s + 5 s): the stream is declared dead and retried.
-    std::this_thread::sleep_for(17s);
+    std::this_thread::sleep_for(18s);
     ASSERT_EQ(cache.snapshot().size(), 1u) << "the cache was flushed while etcd was away";
     EXPECT_EQ(cache.snapshot()[0].metadata.name, "before");
+    // The watch-lag metric shows the outage (once keepalive has found the stream dead).
+    EXPECT_GT(cache.secondsSinceContact(), 1.0);
   }
   ns.metadata.name = "after";
   absl::Status created;
   ASSERT_TRUE(eventually([&] { return (created = store_->create(ns).status()).ok(); })) << created;
   ASSERT_TRUE(eventually([&] { return cache.snapshot().size() == 2; }, 20s))
       << "the cache did not see a change made after the outage";
+  EXPECT_LT(cache.secondsSinceContact(), 1.0);
   cache.stop();
 }
 
