@@ -13,6 +13,26 @@
 
 namespace coral::controller {
 
+absl::StatusOr<std::vector<std::string>> removeNode(datastore::ResourceStore& store,
+                                                    ipam::Ipam& ipam, const std::string& name,
+                                                    const std::string& resource_version) {
+  CORAL_RETURN_IF_ERROR(annotate(ipam.releaseNode(name), "release node " + name));
+  std::vector<std::string> removed_peers;
+  CORAL_ASSIGN_OR_RETURN(auto peers, store.list<model::BGPPeer>());
+  for (const model::BGPPeer& peer : peers) {
+    if (peer.spec.node != name) continue;
+    auto removed = store.remove(model::kindOf<model::BGPPeer>(), "", peer.metadata.name);
+    if (!removed.ok() && !datastore::isNotFound(removed.status())) return removed.status();
+    removed_peers.push_back(peer.metadata.name);
+  }
+  auto removed = store.remove(model::kindOf<model::Node>(), "", name, resource_version);
+  if (!removed.ok() && !datastore::isNotFound(removed.status()) &&
+      !datastore::isConflict(removed.status())) {
+    return removed.status();
+  }
+  return removed_peers;
+}
+
 Controller::Controller(datastore::ResourceStore& store, const common::Clock& clock,
                        ControllerOptions options)
     : store_(store),
@@ -43,21 +63,9 @@ absl::Status Controller::cleanupNodes(RoundReport& report) {
         fmt::format("controller: node {} left the cluster: releasing its blocks, peers "
                     "and Coral Node",
                     name));
-    CORAL_RETURN_IF_ERROR(annotate(ipam_.releaseNode(name), "release node " + name));
-    CORAL_ASSIGN_OR_RETURN(auto peers, store_.list<model::BGPPeer>());
-    for (const model::BGPPeer& peer : peers) {
-      if (peer.spec.node != name) continue;
-      auto removed = store_.remove(model::kindOf<model::BGPPeer>(), "", peer.metadata.name);
-      if (!removed.ok() && !datastore::isNotFound(removed.status())) return removed.status();
-      report.removed_peers.push_back(peer.metadata.name);
-    }
-    // Only the version we judged: a corald that re-registered meanwhile wins.
-    auto removed =
-        store_.remove(model::kindOf<model::Node>(), "", name, node.metadata.resource_version);
-    if (!removed.ok() && !datastore::isNotFound(removed.status()) &&
-        !datastore::isConflict(removed.status())) {
-      return removed.status();
-    }
+    CORAL_ASSIGN_OR_RETURN(auto peers,
+                           removeNode(store_, ipam_, name, node.metadata.resource_version));
+    report.removed_peers.insert(report.removed_peers.end(), peers.begin(), peers.end());
     report.removed_nodes.push_back(name);
     missing_since_.erase(name);
   }

@@ -21,6 +21,15 @@
 
 namespace coral::controller {
 
+// Removes what a node that left the cluster has in the datastore: its IPAM blocks and
+// affinities (ipam::Ipam::releaseNode), the BGPPeers scoped to it, and its Coral Node —
+// only the version `resource_version` when set, so a corald that re-registered meanwhile
+// wins. Idempotent. Returns the names of the BGPPeers it removed. Used by the controller
+// for Kubernetes Nodes that are gone and by `coralctl lab node del`.
+absl::StatusOr<std::vector<std::string>> removeNode(datastore::ResourceStore& store,
+                                                    ipam::Ipam& ipam, const std::string& name,
+                                                    const std::string& resource_version = {});
+
 struct ControllerOptions {
   // Compare Coral Nodes with Kubernetes Nodes (the kubernetes datastore).
   bool kubernetes_nodes = false;
