@@ -3,11 +3,18 @@
 #include <signal.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <memory>
 
 #include "agent/agent.h"
 #include "common/log.h"
 #include "common/strings.h"
+
+namespace {
+constexpr std::chrono::seconds kMaxStartBackoff{10};
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace coral;
@@ -39,15 +46,32 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  agent::Agent agent(*config);
-  if (auto s = agent.start(); !s.ok()) {
-    log::error("corald cannot start", {{"error", errorMessage(s)}});
-    agent.stop();
-    return 1;
+  // A datastore that cannot be reached at start (etcd down while corald restarts) is
+  // waited for, with backoff, rather than the end of corald: the node's routes, links and
+  // policy stay in the kernel meanwhile, and the node comes back by itself once the
+  // datastore does (also where nothing restarts corald, as in the lab). Each attempt is a
+  // fresh Agent; only registering the Node touches the datastore before serving.
+  std::unique_ptr<agent::Agent> agent;
+  for (std::chrono::seconds backoff{1};; backoff = std::min(backoff * 2, kMaxStartBackoff)) {
+    agent = std::make_unique<agent::Agent>(*config);
+    const absl::Status s = agent->start();
+    if (s.ok()) break;
+    agent->stop();
+    if (!absl::IsUnavailable(s)) {
+      log::error("corald cannot start", {{"error", errorMessage(s)}});
+      return 1;
+    }
+    log::warn("datastore unavailable; corald waits for it",
+              {{"error", errorMessage(s)}, {"retry_in_s", backoff.count()}});
+    const timespec wait{backoff.count(), 0};
+    if (const int sig = sigtimedwait(&signals, nullptr, &wait); sig > 0) {
+      log::info("corald stopping", {{"signal", sig}});
+      return 0;
+    }
   }
   int sig = 0;
   sigwait(&signals, &sig);
   log::info("corald stopping", {{"signal", sig}});
-  agent.stop();
+  agent->stop();
   return 0;
 }
