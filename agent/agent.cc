@@ -274,9 +274,6 @@ absl::Status Agent::start() {
               }
               metrics_.set("coral_policy_denied_packets_total", static_cast<double>(denied));
             }
-            for (auto* c : {impl_->blocks.get(), impl_->nodes.get(), impl_->endpoints.get()}) {
-              (void)c;
-            }
             metrics_.set("coral_datastore_watch_lag_seconds{kind=\"IPAMBlock\"}",
                          impl_->blocks->secondsSinceContact());
             metrics_.set("coral_datastore_watch_lag_seconds{kind=\"Node\"}",
