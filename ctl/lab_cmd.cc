@@ -51,6 +51,15 @@ LabCommands::LabCommands(CLI::App& app) {
   node_restart_ = node->add_subcommand("restart", "Stop corald on a node and start it again");
   node_restart_->add_option("name", pod_node_, "Node, e.g. dc1-n1")->required();
   node_restart_->add_flag("--kill", kill_, "SIGKILL instead of SIGTERM (a crash)");
+  node_add_ = node->add_subcommand(
+      "add", "Add a node to a running lab, built as `lab up` builds one (BIRD peer, corald)");
+  node_add_->add_option("name", pod_node_, "Node, e.g. dc1-n3 (starts with its DC's name)")
+      ->required();
+  node_add_->add_option("--dc", node_dc_, "Data center, e.g. dc1")->required();
+  node_del_ = node->add_subcommand(
+      "del", "Remove a node: corald, its ToR peer, its Node and IPAM blocks, its namespace");
+  node_del_->add_option("name", pod_node_, "Node, e.g. dc1-n3")->required();
+  node_del_->add_flag("--force", force_, "Delete the node's pods first (CNI DEL of each)");
 
   exec_ = lab_->add_subcommand("exec", "Run a command in a pod: lab exec POD [-n NS] -- CMD...");
   exec_->add_option("pod", pod_name_, "Pod name")->required();
@@ -60,6 +69,7 @@ LabCommands::LabCommands(CLI::App& app) {
   status_ = lab_->add_subcommand("status", "Routers, BGP sessions, nodes, pods, routes");
   matrix_ = lab_->add_subcommand("matrix", "Who reaches whom: TCP connects between all pods");
   matrix_->add_option("--port", port_, "TCP port (default 80)");
+  matrix_->add_flag("-6,--ipv6", ipv6_, "Connect to the pods' IPv6 addresses (dual-stack DCs)");
   graph_ = lab_->add_subcommand("graph", "Draw the topology (Graphviz)");
   graph_->add_option("-o,--output", graph_out_, "FILE.svg, FILE.png or FILE.dot");
 }
@@ -94,9 +104,11 @@ int LabCommands::run(std::ostream& out, std::ostream& err) {
   }
   if (pod_del_->parsed()) return report(lab::podDel(name_, pod_ns_, pod_name_, out));
   if (node_restart_->parsed()) return report(lab::nodeRestart(name_, pod_node_, kill_, out));
+  if (node_add_->parsed()) return report(lab::nodeAdd(name_, pod_node_, node_dc_, out));
+  if (node_del_->parsed()) return report(lab::nodeDel(name_, pod_node_, force_, out));
   if (exec_->parsed()) return lab::podExec(name_, pod_ns_, pod_name_, exec_args_);
   if (status_->parsed()) return report(lab::printStatus(name_, out));
-  if (matrix_->parsed()) return report(lab::printMatrix(name_, port_, out));
+  if (matrix_->parsed()) return report(lab::printMatrix(name_, port_, ipv6_, out));
   if (graph_->parsed()) {
     auto s = lab::writeGraph(name_, graph_out_);
     if (s.ok()) out << "wrote " << graph_out_ << '\n';

@@ -28,6 +28,10 @@ class LabCommands {
   CLI::App* exec_;
   CLI::App* node_restart_;
   bool kill_ = false;
+  CLI::App* node_add_;
+  CLI::App* node_del_;
+  std::string node_dc_;  // lab node add --dc
+  bool force_ = false;   // lab node del --force
   CLI::App* status_;
   CLI::App* matrix_;
   CLI::App* graph_;
@@ -44,6 +48,7 @@ class LabCommands {
   std::vector<std::string> exec_args_;
   std::string graph_out_ = "lab.svg";
   int port_ = 80;
+  bool ipv6_ = false;  // lab matrix --ipv6
 };
 
 }  // namespace coral::ctl

@@ -1,6 +1,7 @@
 // BIRD 2 configuration for a lab router: the DC's ToR and border. It accepts the DC's
-// pod routes from its nodes (eBGP), installs them in its kernel table, and advertises
-// the DC's pod range as one aggregate (plus the underlay) to the other DC over the WAN.
+// pod routes from its nodes (eBGP; IPv6 as MP-BGP on the same session), installs them in
+// its kernel tables, and advertises the DC's pod ranges as one aggregate per family (plus
+// the underlay) to the other DC over the WAN (one session per family).
 #pragma once
 
 #include <string>

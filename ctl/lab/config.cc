@@ -21,6 +21,7 @@ LabConfig defaultLabConfig() {
        .underlay = "10.101.0.0/24",
        .pods = "10.244.0.0/17",
        .pods_v6 = "fd00:244:1::/56",
+       .underlay_v6 = "fd00:100:1::/64",
        .nodes = 2},
       {.name = "dc2",
        .router_as = 65002,
@@ -28,6 +29,7 @@ LabConfig defaultLabConfig() {
        .underlay = "10.102.0.0/24",
        .pods = "10.244.128.0/17",
        .pods_v6 = "fd00:244:2::/56",
+       .underlay_v6 = "fd00:100:2::/64",
        .nodes = 2},
   };
   return c;
@@ -61,12 +63,28 @@ void LabConfig::validate(model::Validation& v) const {
     if (!dc.pods_v6.empty()) {
       if (auto p = common::Prefix::parse(dc.pods_v6); !p.ok())
         at.at("podsV6").error(errorMessage(p.status()));
+      else if (p->isV4())
+        at.at("podsV6").error("an IPv6 range");
+    }
+    if (!dc.underlay_v6.empty()) {
+      auto p = common::Prefix::parse(dc.underlay_v6);
+      if (!p.ok())
+        at.at("underlayV6").error(errorMessage(p.status()));
+      else if (p->isV4() || p->length() > 120)
+        at.at("underlayV6").error("an IPv6 /120 or larger");
     }
   }
   if (bgp == "mesh" && encapsulation != "None")
     v.at("bgp").error("mesh needs encapsulation None (encapsulated labs run no BGP)");
   auto wan_prefix = common::Prefix::parse(wan);
   if (!wan_prefix.ok()) v.at("wan").error(errorMessage(wan_prefix.status()));
+  if (!wan_v6.empty()) {
+    auto p = common::Prefix::parse(wan_v6);
+    if (!p.ok())
+      v.at("wanV6").error(errorMessage(p.status()));
+    else if (p->isV4() || p->length() > 126)
+      v.at("wanV6").error("an IPv6 /126 or larger");
+  }
   // No two lab ranges may overlap.
   auto ranges = labRanges(*this);
   for (size_t i = 0; i < ranges.size(); ++i) {
@@ -85,8 +103,10 @@ std::vector<common::Prefix> labRanges(const LabConfig& config) {
     if (auto p = common::Prefix::parse(s); p.ok()) out.push_back(*p);
   };
   add(config.wan);
+  if (!config.wan_v6.empty()) add(config.wan_v6);
   for (const auto& dc : config.dcs) {
     add(dc.underlay);
+    if (!dc.underlay_v6.empty()) add(dc.underlay_v6);
     add(dc.pods);
     if (!dc.pods_v6.empty()) add(dc.pods_v6);
   }

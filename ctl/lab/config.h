@@ -19,6 +19,9 @@ struct DataCenter {
   std::string underlay;  // the DC's node subnet (a bridge in the router), e.g. 10.101.0.0/24
   std::string pods;      // the DC's IPv4 pod range (an IPPool for its nodes)
   std::string pods_v6;   // optional IPv6 pod range
+  // Optional IPv6 underlay (ULA) of the DC's bridge. With it and pods_v6 the DC is dual
+  // stack: nodes get an IPv6 address too, their v6 blocks are routed like the v4 ones.
+  std::string underlay_v6;
   int nodes = 2;
 
   template <class V>
@@ -29,6 +32,7 @@ struct DataCenter {
     v("underlay", underlay, {.required = true});
     v("pods", pods, {.required = true});
     v("podsV6", pods_v6);
+    v("underlayV6", underlay_v6);
     v("nodes", nodes, {.minimum = 1, .maximum = 8});
   }
   bool operator==(const DataCenter&) const = default;
@@ -44,6 +48,7 @@ struct LabConfig {
   // among the nodes of each DC; corald then installs the routes it learns, routeSource bgp).
   std::string bgp = "tor";
   std::string wan = "172.31.255.0/30";
+  std::string wan_v6 = "fd00:100:ff::/64";  // the routers' IPv6 WAN link (empty: none)
   std::string encapsulation = "None";
   std::vector<DataCenter> dcs;
 
@@ -54,6 +59,7 @@ struct LabConfig {
     v("routing", routing, {.enum_values = {"tor", "datastore"}});
     v("bgp", bgp, {.enum_values = {"tor", "mesh"}});
     v("wan", wan);
+    v("wanV6", wan_v6);
     v("encapsulation", encapsulation, {.enum_values = {"None", "VXLAN", "VXLANCrossSubnet"}});
     v("dcs", dcs);
   }
@@ -64,7 +70,7 @@ struct LabConfig {
 LabConfig defaultLabConfig();
 absl::StatusOr<LabConfig> loadLabConfig(const std::string& path);
 
-// Every range the lab would use (underlays, WAN, pods).
+// Every range the lab would use (underlays and WAN links of both families, pods).
 std::vector<common::Prefix> labRanges(const LabConfig& config);
 
 }  // namespace coral::lab

@@ -41,6 +41,16 @@ bool coraldReady(const LabNode& node);
 absl::Status nodeRestart(const std::string& lab, const std::string& node, bool kill,
                          std::ostream& out);
 
+// Adds node `node` (like dc1-n3) to data center `dc` of a running lab, built exactly as
+// `lab up` builds its nodes; returns when its corald is ready and its ToR's session is up.
+absl::Status nodeAdd(const std::string& lab, const std::string& node, const std::string& dc,
+                     std::ostream& out);
+// Removes a node: refused while pods are on it unless `force` (then CNI DEL of each);
+// stops corald, removes the ToR's peer, the Node and its IPAM blocks and affinities from
+// the datastore (so every other node and router drops the routes to them), its namespace.
+absl::Status nodeDel(const std::string& lab, const std::string& node, bool force,
+                     std::ostream& out);
+
 struct PodSpec {
   std::string name;
   std::string pod_namespace = "default";
@@ -54,8 +64,9 @@ absl::Status podDel(const std::string& lab, const std::string& ns, const std::st
 int podExec(const std::string& lab, const std::string& ns, const std::string& name,
             const std::vector<std::string>& command);
 
-// Who reaches whom: a TCP connect to port 80 from every pod to every other pod.
-absl::Status printMatrix(const std::string& lab, int port, std::ostream& out);
+// Who reaches whom: a TCP connect to port 80 from every pod to every other pod, to its
+// IPv4 address, or its IPv6 address with `ipv6`.
+absl::Status printMatrix(const std::string& lab, int port, bool ipv6, std::ostream& out);
 absl::Status printStatus(const std::string& lab, std::ostream& out);
 absl::Status writeGraph(const std::string& lab, const std::string& path);
 

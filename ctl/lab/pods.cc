@@ -145,9 +145,13 @@ absl::Status podAdd(const std::string& lab, const PodSpec& spec, std::ostream& o
     const std::string a = ip["address"].get<std::string>();
     state->pods.back().addresses.push_back(a.substr(0, a.find('/')));
   }
-  // A small server on TCP port 80, so the connectivity matrix has something to reach.
-  run(fmt::format("ip netns exec {} sh -c 'nohup nc -lk 80 >/dev/null 2>&1 </dev/null &'",
-                  p.netns));
+  // A small server on TCP port 80, so the connectivity matrix has something to reach;
+  // nc listens on one family, so a second one on IPv6 for a dual-stack pod.
+  const bool has_v6 =
+      std::any_of(state->pods.back().addresses.begin(), state->pods.back().addresses.end(),
+                  [](const std::string& a) { return a.find(':') != std::string::npos; });
+  run(fmt::format("ip netns exec {} sh -c 'nohup nc -lk 80 >/dev/null 2>&1 </dev/null &{}'",
+                  p.netns, has_v6 ? " nohup nc -6 -lk 80 >/dev/null 2>&1 </dev/null &" : ""));
   if (auto s = state->save(); !s.ok()) return s;
   out << fmt::format("pod {}/{} on {}: {}\n", spec.pod_namespace, spec.name, spec.node,
                      join(state->pods.back().addresses, ", "));
@@ -202,24 +206,37 @@ int podExec(const std::string& lab, const std::string& ns, const std::string& na
   return 127;
 }
 
-absl::Status printMatrix(const std::string& lab, int port, std::ostream& out) {
+absl::Status printMatrix(const std::string& lab, int port, bool ipv6, std::ostream& out) {
   auto state = loadComplete(lab);
   if (!state.ok()) return state.status();
   const auto& pods = state->pods;
   if (pods.empty())
     return absl::FailedPreconditionError("the lab has no pods (`coralctl lab pod add`)");
+  // Each pod's address of the family asked for (empty: it has none, shown as "n/a").
+  std::vector<std::string> targets;
+  for (const auto& p : pods) {
+    std::string target;
+    for (const auto& a : p.addresses) {
+      if ((a.find(':') != std::string::npos) == ipv6) {
+        target = a;
+        break;
+      }
+    }
+    targets.push_back(target);
+  }
   std::vector<std::vector<std::future<bool>>> probes(pods.size());
   for (size_t i = 0; i < pods.size(); ++i) {
     for (size_t j = 0; j < pods.size(); ++j) {
       probes[i].push_back(std::async(std::launch::async, [&, i, j] {
-        if (i == j || pods[j].addresses.empty()) return true;
-        return run(fmt::format("ip netns exec {} nc -z -w 2 {} {}", pods[i].netns,
-                               pods[j].addresses[0], port))
+        if (i == j || targets[j].empty()) return true;
+        return run(fmt::format("ip netns exec {} nc -z -w 2 {} {}", pods[i].netns, targets[j],
+                               port))
             .ok();
       }));
     }
   }
-  std::vector<std::string> headers = {fmt::format("FROM \\ TO (tcp/{})", port)};
+  std::vector<std::string> headers = {
+      fmt::format("FROM \\ TO (tcp/{}{})", port, ipv6 ? ", IPv6" : "")};
   for (const auto& p : pods) headers.push_back(p.pod_namespace + "/" + p.name);
   ctl::Table table(headers);
   for (size_t i = 0; i < pods.size(); ++i) {
@@ -227,7 +244,7 @@ absl::Status printMatrix(const std::string& lab, int port, std::ostream& out) {
         fmt::format("{}/{} ({})", pods[i].pod_namespace, pods[i].name, pods[i].node)};
     for (size_t j = 0; j < pods.size(); ++j) {
       const bool ok = probes[i][j].get();
-      row.push_back(i == j ? "-" : (ok ? "ok" : "BLOCKED"));
+      row.push_back(i == j ? "-" : (targets[j].empty() ? "n/a" : (ok ? "ok" : "BLOCKED")));
     }
     table.addRow(std::move(row));
   }

@@ -17,11 +17,11 @@ namespace coral::lab {
 struct LabNode {
   std::string name;  // dc1-n1
   std::string dc;
-  std::string netns;    // coral-demo-dc1-n1
-  std::string address;  // underlay IPv4
-  std::string address_v6;
-  std::string socket;  // corald's CNI socket
-  int pid = 0;         // corald
+  std::string netns;       // coral-demo-dc1-n1
+  std::string address;     // underlay IPv4
+  std::string address_v6;  // underlay IPv6 (dual-stack DCs)
+  std::string socket;      // corald's CNI socket
+  int pid = 0;             // corald
   template <class V>
   void describe(V& v) {
     v("name", name);
@@ -40,7 +40,9 @@ struct LabRouter {
   std::string dc;
   std::string netns;
   std::string address;  // on the DC underlay
+  std::string address_v6;
   std::string wan_address;
+  std::string wan_address_v6;
   uint32_t as = 0;
   std::string bird_socket;
   int pid = 0;  // bird
@@ -50,7 +52,9 @@ struct LabRouter {
     v("dc", dc);
     v("netns", netns);
     v("address", address);
+    v("addressV6", address_v6);
     v("wanAddress", wan_address);
+    v("wanAddressV6", wan_address_v6);
     v("as", as);
     v("birdSocket", bird_socket);
     v("pid", pid);
