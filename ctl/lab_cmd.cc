@@ -6,6 +6,7 @@
 
 #include "common/labels.h"
 #include "common/strings.h"
+#include "ctl/lab/datastore_control.h"
 #include "ctl/lab/lab.h"
 #include "ctl/lab/shell.h"
 
@@ -61,6 +62,15 @@ LabCommands::LabCommands(CLI::App& app) {
   node_del_->add_option("name", pod_node_, "Node, e.g. dc1-n3")->required();
   node_del_->add_flag("--force", force_, "Delete the node's pods first (CNI DEL of each)");
 
+  auto* datastore = lab_->add_subcommand(
+      "datastore", "Stop or start the lab's etcd (labs made with `lab up --datastore etcd`)");
+  datastore->require_subcommand(1);
+  auto* datastore_stop = datastore->add_subcommand(
+      "stop", "Freeze etcd (SIGSTOP: requests hang until their deadline)");
+  datastore_stop->add_flag("--kill", kill_, "SIGTERM instead: etcd exits, connections are refused");
+  datastore->add_subcommand("start",
+                            "Resume a frozen etcd, or start a killed one again on its data");
+
   exec_ = lab_->add_subcommand("exec", "Run a command in a pod: lab exec POD [-n NS] -- CMD...");
   exec_->add_option("pod", pod_name_, "Pod name")->required();
   exec_->add_option("-n,--namespace", pod_ns_, "Namespace (default: default)");
@@ -106,6 +116,13 @@ int LabCommands::run(std::ostream& out, std::ostream& err) {
   if (node_restart_->parsed()) return report(lab::nodeRestart(name_, pod_node_, kill_, out));
   if (node_add_->parsed()) return report(lab::nodeAdd(name_, pod_node_, node_dc_, out));
   if (node_del_->parsed()) return report(lab::nodeDel(name_, pod_node_, force_, out));
+  if (auto* datastore = lab_->get_subcommand("datastore"); datastore->parsed()) {
+    if (datastore->get_subcommand("stop")->parsed()) {
+      return report(lab::datastoreStop(
+          name_, kill_ ? lab::DatastoreStop::kKill : lab::DatastoreStop::kFreeze, out));
+    }
+    return report(lab::datastoreStart(name_, out));
+  }
   if (exec_->parsed()) return lab::podExec(name_, pod_ns_, pod_name_, exec_args_);
   if (status_->parsed()) return report(lab::printStatus(name_, out));
   if (matrix_->parsed()) return report(lab::printMatrix(name_, port_, ipv6_, out));

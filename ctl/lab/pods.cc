@@ -112,7 +112,6 @@ absl::Status podAdd(const std::string& lab, const PodSpec& spec, std::ostream& o
   datastore::ResourceStore store(**backend);
   model::Namespace ns;
   ns.metadata.name = spec.pod_namespace;
-  if (auto s = store.apply(model::toResource(ns)); !s.ok()) return s.status();
   model::Pod pod;
   pod.metadata.name = spec.name;
   pod.metadata.namespace_ = spec.pod_namespace;
@@ -120,7 +119,16 @@ absl::Status podAdd(const std::string& lab, const PodSpec& spec, std::ostream& o
   pod.spec.node_name = spec.node;
   pod.spec.containers = {
       {.name = "server", .ports = {{.name = "http", .container_port = 80, .protocol = "TCP"}}}};
-  if (auto s = store.apply(model::toResource(pod)); !s.ok()) return s.status();
+  absl::Status recorded = store.apply(model::toResource(ns)).status();
+  if (recorded.ok()) recorded = store.apply(model::toResource(pod)).status();
+  // With the datastore down a real orchestrator still has its pod and still runs CNI ADD:
+  // go on, so the answer is coral-cni's own error, as a runtime would see it.
+  const bool pod_recorded = recorded.ok();
+  if (!pod_recorded && !absl::IsUnavailable(recorded)) return recorded;
+  if (!pod_recorded) {
+    out << fmt::format("the pod record is not written ({}); running CNI ADD anyway\n",
+                       errorMessage(recorded));
+  }
 
   LabPod p;
   p.name = spec.name;
@@ -138,7 +146,8 @@ absl::Status podAdd(const std::string& lab, const PodSpec& spec, std::ostream& o
     run("ip netns del " + p.netns);
     state->pods.pop_back();
     (void)state->save();
-    (void)store.remove(model::kindOf<model::Pod>(), spec.pod_namespace, spec.name);
+    if (pod_recorded)
+      (void)store.remove(model::kindOf<model::Pod>(), spec.pod_namespace, spec.name);
     return result.status();
   }
   for (const auto& ip : (*result)["ips"]) {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/strings.h"
+#include "ctl/lab/datastore_control.h"
 #include "ctl/lab/lab.h"
 #include "ctl/lab/shell.h"
 #include "ctl/table.h"
@@ -58,10 +59,8 @@ absl::Status printStatus(const std::string& lab, std::ostream& out) {
   out << fmt::format("Lab {} ({}){}\n\n", lab, state->dir,
                      state->complete ? "" : " — INCOMPLETE: run `coralctl lab down`");
   if (state->config.datastore == "etcd") {
-    out << fmt::format(
-        "Datastore: etcd ({}), {}: {}\n\n", state->datastore_url, netnsName(lab, "etcd"),
-        processMatches(state->etcd_pid, "etcd") ? fmt::format("running, pid {}", state->etcd_pid)
-                                                : std::string("DOWN"));
+    out << fmt::format("Datastore: etcd ({}), {}: {}\n\n", state->datastore_url,
+                       netnsName(lab, "etcd"), etcdProcessState(state->etcd_pid));
   } else {
     out << fmt::format("Datastore: file ({})\n\n", state->datastore_url);
   }
