@@ -69,10 +69,18 @@ class LabNodesTest : public ::testing::Test {
     const int last = std::stoi(address.substr(dot + 1));
     return address.substr(0, dot + 1) + std::to_string(last & ~63) + "/26";
   }
-  ExecResult matrixUntilConnected() {
+  // The node's IPv6 block (its blackhole route; the lab is dual stack).
+  std::string v6BlockOf(const std::string& node) const {
+    // split() returns views: the output must outlive them.
+    const std::string routes =
+        shell("ip netns exec " + netns(node) + " ip -6 route show proto 77 type blackhole").output;
+    const auto words = split(trim(routes), ' ', true);
+    return words.size() > 1 ? std::string(words[1]) : std::string("(none)");
+  }
+  ExecResult matrixUntilConnected(const std::string& args = "matrix") {
     ExecResult matrix;
     for (int attempt = 0; attempt < 20; ++attempt) {
-      matrix = lab("matrix");
+      matrix = lab(args);
       if (matrix.exit_code == 0 && matrix.output.find("BLOCKED") == std::string::npos) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -118,6 +126,9 @@ TEST_F(LabNodesTest, NodeJoinsGetsRoutesAndLeavesWithItsBlocksWithdrawnEverywher
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   EXPECT_NE(matrix.output.find("default/n (dc1-n3)"), std::string::npos) << matrix.output;
+  auto matrix6 = matrixUntilConnected("matrix --ipv6");
+  EXPECT_EQ(matrix6.exit_code, 0) << matrix6.output;
+  EXPECT_EQ(matrix6.output.find("BLOCKED"), std::string::npos) << matrix6.output;
 
   // dc1-n3's block (the /26 of its pod's address): the ToR has it from dc1-n3's session,
   // dc1-n1 routes it via dc1-n3's underlay address.
@@ -127,6 +138,12 @@ TEST_F(LabNodesTest, NodeJoinsGetsRoutesAndLeavesWithItsBlocksWithdrawnEverywher
   const std::string n1_routes = "ip netns exec " + netns("dc1-n1") + " ip route";
   EXPECT_NE(shell(n1_routes).output.find(block + " via 10.101.0.13"), std::string::npos)
       << shell(n1_routes).output;
+  const std::string block6 = v6BlockOf("dc1-n3");
+  EXPECT_NE(shell(bird("dc1-r") + "show route " + block6).output.find("dc1_n3"), std::string::npos)
+      << block6;
+  const std::string n1_routes6 = "ip netns exec " + netns("dc1-n1") + " ip -6 route";
+  EXPECT_NE(shell(n1_routes6).output.find(block6 + " via fd00:100:1::d"), std::string::npos)
+      << shell(n1_routes6).output;
   auto status = lab("status");
   EXPECT_NE(status.output.find("dc1-n3   dc1   10.101.0.13   ready"), std::string::npos)
       << status.output;
@@ -143,11 +160,14 @@ TEST_F(LabNodesTest, NodeJoinsGetsRoutesAndLeavesWithItsBlocksWithdrawnEverywher
   ASSERT_EQ(lab("pod del n").exit_code, 0);
   auto del = lab("node del dc1-n3");
   ASSERT_EQ(del.exit_code, 0) << del.output;
-  // Its block is gone from the ToR (its BGP protocol removed, no stale graceful-restart
-  // routes), from dc1-n1's kernel (the block released in the datastore), and from dc2.
+  // Its blocks are gone from the ToR (its BGP protocol removed, no stale graceful-restart
+  // routes) and from dc1-n1's kernel (the blocks released in the datastore), both families.
   EXPECT_TRUE(eventually(bird("dc1-r") + "show route", block, false))
       << shell(bird("dc1-r") + "show route").output;
   EXPECT_TRUE(eventually(n1_routes, block, false)) << shell(n1_routes).output;
+  EXPECT_TRUE(eventually(bird("dc1-r") + "show route", block6, false))
+      << shell(bird("dc1-r") + "show route").output;
+  EXPECT_TRUE(eventually(n1_routes6, block6, false)) << shell(n1_routes6).output;
   EXPECT_EQ(shell(bird("dc1-r") + "show protocols").output.find("dc1_n3"), std::string::npos);
   EXPECT_EQ(shell("ip netns list").output.find(netns("dc1-n3")), std::string::npos);
   EXPECT_EQ(coraldsOf("dc1-n3"), "") << "no corald of the removed node survives";
