@@ -13,10 +13,7 @@
 #include <iostream>
 #include <thread>
 
-#include "common/strings.h"
-#include "tests/support/child_process.h"
-#include "tests/support/corald_process.h"
-#include "tests/support/netns.h"
+#include "tests/e2e/lab/lab_fixture.h"
 
 namespace coral::testing {
 namespace {
@@ -27,32 +24,11 @@ double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-class LabEtcdOutageTest : public ::testing::Test {
+class LabEtcdOutageTest : public LabFixture {
  protected:
-  void SetUp() override {
-    CORAL_REQUIRE_ROOT();
-    name_ = "o" + std::to_string(::getpid() % 100000);
-    ::setenv("CORAL_LAB_DIR", dir_.path().c_str(), 1);
-  }
-  void TearDown() override {
-    if (isRoot()) lab("down");  // also kills a frozen etcd (SIGKILL works on stopped ones)
-  }
+  LabEtcdOutageTest() : LabFixture("o") {}
 
-  std::string coralctl() const { return (buildDir() / "ctl" / "coralctl").string(); }
-  ExecResult lab(const std::string& args) {
-    return shell(coralctl() + " lab --name " + name_ + " " + args);
-  }
-  std::string labDir() const { return dir_.path() + "/" + name_; }
   std::string url() const { return "etcd+unix://" + labDir() + "/etcd/etcd.sock:2379"; }
-  std::string netns(const std::string& what) const { return "coral-" + name_ + "-" + what; }
-  std::string birdSocket(const std::string& router) const {
-    return labDir() + "/run/" + router + ".bird.ctl";
-  }
-  std::string podIp(const std::string& pod) {
-    return std::string(trim(shell("ip netns exec " + netns("p-default-" + pod) +
-                                  " ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
-                                .output));
-  }
   // The host ends of the node's workloads (cor + 11 hex chars).
   std::string workloadLinks(const std::string& node) {
     return shell("ip -n " + netns(node) + " -o link show | grep -o 'cor[0-9a-f]\\{11\\}' | sort")
@@ -106,9 +82,6 @@ class LabEtcdOutageTest : public ::testing::Test {
     EXPECT_EQ(shell("grep -c '\"name\": \"" + pod + "\"' " + labDir() + "/state.json").output,
               "0\n");
   }
-
-  TempDir dir_;
-  std::string name_;
 };
 
 TEST_F(LabEtcdOutageTest, PodsKeepTalkingAddFailsClearlyAndEverythingResumes) {
@@ -146,7 +119,7 @@ TEST_F(LabEtcdOutageTest, PodsKeepTalkingAddFailsClearlyAndEverythingResumes) {
 
   // Traffic through the whole outage: across DCs (c -> a, BGP) and within a DC (b -> a,
   // routes from the datastore's block affinities). 5 pings a second for 75 s.
-  const std::string a_ip = podIp("a");
+  const std::string a_ip = podAddress("a");
   ASSERT_FALSE(a_ip.empty());
   auto ping = [&](const std::string& from, const std::string& log) {
     return std::string(trim(shell("ip netns exec " + netns("p-default-" + from) +

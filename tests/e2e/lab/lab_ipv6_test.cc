@@ -15,35 +15,15 @@
 #include <tuple>
 #include <vector>
 
-#include "common/strings.h"
-#include "tests/support/child_process.h"
-#include "tests/support/corald_process.h"
-#include "tests/support/netns.h"
+#include "tests/e2e/lab/lab_fixture.h"
 
 namespace coral::testing {
 namespace {
 
-class LabIpv6Test : public ::testing::Test {
+class LabIpv6Test : public LabFixture {
  protected:
-  void SetUp() override {
-    CORAL_REQUIRE_ROOT();
-    name_ = "s" + std::to_string(::getpid() % 100000);
-    ::setenv("CORAL_LAB_DIR", dir_.path().c_str(), 1);
-  }
-  void TearDown() override {
-    if (isRoot()) lab("down");
-  }
+  LabIpv6Test() : LabFixture("s") {}
 
-  ExecResult lab(const std::string& args) {
-    return shell((buildDir() / "ctl" / "coralctl").string() + " lab --name " + name_ + " " + args);
-  }
-  std::string netns(const std::string& what) const { return "coral-" + name_ + "-" + what; }
-  size_t leftoverNamespaces() const {
-    auto list = shell("ip netns list").output;
-    size_t n = 0;
-    for (size_t pos = 0; (pos = list.find(netns(""), pos)) != std::string::npos; ++pos) ++n;
-    return n;
-  }
   // The IPv6 blocks a node claimed: its blackhole routes (pods are /128s inside them).
   std::set<std::string> v6BlocksOf(const std::string& node) const {
     std::set<std::string> out;
@@ -58,9 +38,7 @@ class LabIpv6Test : public ::testing::Test {
   // The pod routes in a router's IPv6 table: prefix -> protocol that it came from.
   std::map<std::string, std::string> podRoutesV6(const std::string& router) const {
     std::map<std::string, std::string> out;
-    const std::string routes = shell("birdc -s " + dir_.path() + "/" + name_ + "/run/" + router +
-                                     ".bird.ctl show route table master6")
-                                   .output;
+    const std::string routes = shell(bird(router) + "show route table master6").output;
     for (std::string_view line : split(routes, '\n', true)) {
       if (!line.starts_with("fd00:244:")) continue;
       auto words = split(trim(line), ' ', true);
@@ -70,9 +48,6 @@ class LabIpv6Test : public ::testing::Test {
     }
     return out;
   }
-
-  TempDir dir_;
-  std::string name_;
 };
 
 TEST_F(LabIpv6Test, PodsConnectOverIpv6AcrossNodesAndDcsAndTorsHoldTheirBlocks) {
@@ -103,8 +78,7 @@ TEST_F(LabIpv6Test, PodsConnectOverIpv6AcrossNodesAndDcsAndTorsHoldTheirBlocks) 
 
   // Each node publishes its IPv6 underlay address; the DC's other nodes route its v6
   // blocks via that address (routes from the datastore).
-  auto nodes = shell((buildDir() / "ctl" / "coralctl").string() + " --datastore file://" +
-                     dir_.path() + "/" + name_ + "/store get nodes -o yaml");
+  auto nodes = shell(coralctl() + " --datastore file://" + labDir() + "/store get nodes -o yaml");
   EXPECT_NE(nodes.output.find("ipv6Address: fd00:100:1::c/64"), std::string::npos) << nodes.output;
   const auto n2_blocks = v6BlocksOf("dc1-n2");
   ASSERT_EQ(n2_blocks.size(), 1u);

@@ -8,38 +8,15 @@
 #include <iostream>
 #include <thread>
 
-#include "common/strings.h"
-#include "tests/support/child_process.h"
-#include "tests/support/corald_process.h"
-#include "tests/support/netns.h"
+#include "tests/e2e/lab/lab_fixture.h"
 
 namespace coral::testing {
 namespace {
 
-class LabNodesTest : public ::testing::Test {
+class LabNodesTest : public LabFixture {
  protected:
-  void SetUp() override {
-    CORAL_REQUIRE_ROOT();
-    name_ = "n" + std::to_string(::getpid() % 100000);
-    ::setenv("CORAL_LAB_DIR", dir_.path().c_str(), 1);
-  }
-  void TearDown() override {
-    if (isRoot()) lab("down");
-  }
+  LabNodesTest() : LabFixture("n") {}
 
-  ExecResult lab(const std::string& args) {
-    return shell((buildDir() / "ctl" / "coralctl").string() + " lab --name " + name_ + " " + args);
-  }
-  std::string netns(const std::string& what) const { return "coral-" + name_ + "-" + what; }
-  std::string bird(const std::string& router) const {
-    return "birdc -s " + dir_.path() + "/" + name_ + "/run/" + router + ".bird.ctl ";
-  }
-  size_t leftoverNamespaces() const {
-    auto list = shell("ip netns list").output;
-    size_t n = 0;
-    for (size_t pos = 0; (pos = list.find(netns(""), pos)) != std::string::npos; ++pos) ++n;
-    return n;
-  }
   // corald processes started for `node` of this lab (its CORAL_NODENAME in the environ).
   std::string coraldsOf(const std::string& node) const {
     std::string found;
@@ -57,11 +34,6 @@ class LabNodesTest : public ::testing::Test {
       }
     }
     return found;
-  }
-  std::string podAddress(const std::string& pod) const {
-    return std::string(trim(shell("ip netns exec " + netns("p-default-" + pod) +
-                                  " ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
-                                .output));
   }
   // The /26 block of an IPv4 address (the lab pools' block size).
   static std::string blockOf(const std::string& address) {
@@ -95,9 +67,6 @@ class LabNodesTest : public ::testing::Test {
     }
     return false;
   }
-
-  TempDir dir_;
-  std::string name_;
 };
 
 TEST_F(LabNodesTest, NodeJoinsGetsRoutesAndLeavesWithItsBlocksWithdrawnEverywhere) {
@@ -173,8 +142,7 @@ TEST_F(LabNodesTest, NodeJoinsGetsRoutesAndLeavesWithItsBlocksWithdrawnEverywher
   EXPECT_EQ(coraldsOf("dc1-n3"), "") << "no corald of the removed node survives";
   auto after = lab("status");
   EXPECT_EQ(after.output.find("dc1-n3"), std::string::npos) << after.output;
-  auto nodes = shell((buildDir() / "ctl" / "coralctl").string() + " --datastore file://" +
-                     dir_.path() + "/" + name_ + "/store get nodes");
+  auto nodes = shell(coralctl() + " --datastore file://" + labDir() + "/store get nodes");
   EXPECT_EQ(nodes.exit_code, 0) << nodes.output;
   EXPECT_EQ(nodes.output.find("dc1-n3"), std::string::npos) << nodes.output;
   EXPECT_NE(nodes.output.find("dc1-n1"), std::string::npos) << nodes.output;
@@ -201,7 +169,7 @@ TEST_F(LabNodesTest, NodeJoinsGetsRoutesAndLeavesWithItsBlocksWithdrawnEverywher
   EXPECT_EQ(down.exit_code, 0) << down.output;
   EXPECT_EQ(leftoverNamespaces(), 0u);
   EXPECT_EQ(coraldsOf("dc2-n4"), "");
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/" + name_));
+  EXPECT_FALSE(std::filesystem::exists(labDir()));
   std::cout << "node join and leave: "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
             << " s\n";

@@ -7,35 +7,14 @@
 #include <iostream>
 #include <thread>
 
-#include "common/strings.h"
-#include "tests/support/child_process.h"
-#include "tests/support/corald_process.h"
-#include "tests/support/netns.h"
+#include "tests/e2e/lab/lab_fixture.h"
 
 namespace coral::testing {
 namespace {
 
-class LabTest : public ::testing::Test {
+class LabTest : public LabFixture {
  protected:
-  void SetUp() override {
-    CORAL_REQUIRE_ROOT();
-    name_ = "t" + std::to_string(::getpid() % 100000);
-    ::setenv("CORAL_LAB_DIR", dir_.path().c_str(), 1);
-  }
-  void TearDown() override {
-    if (isRoot()) lab("down");
-  }
-
-  ExecResult lab(const std::string& args) {
-    return shell((buildDir() / "ctl" / "coralctl").string() + " lab --name " + name_ + " " + args);
-  }
-  std::string netnsPrefix() const { return "coral-" + name_ + "-"; }
-  size_t leftoverNamespaces() const {
-    auto list = shell("ip netns list").output;
-    size_t n = 0;
-    for (size_t pos = 0; (pos = list.find(netnsPrefix(), pos)) != std::string::npos; ++pos) ++n;
-    return n;
-  }
+  LabTest() : LabFixture("t") {}
 
   // Processes whose command line mentions the lab's directory (corald, bird, etcd).
   std::string labProcesses() const {
@@ -53,9 +32,6 @@ class LabTest : public ::testing::Test {
     }
     return found;
   }
-
-  TempDir dir_;
-  std::string name_;
 };
 
 TEST_F(LabTest, UpPodsConnectivityAndDown) {
@@ -81,18 +57,15 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   // corald killed under traffic: established flows lose nothing, and the ToR keeps the
   // node's block through BGP graceful restart while the session is down.
   {
-    const std::string bird = dir_.path() + "/" + name_ + "/run/dc1-r.bird.ctl";
-    const std::string a_ip =
-        shell("ip netns exec " + netnsPrefix() +
-              "p-shop-a ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
-            .output;
+    const std::string bird = birdSocket("dc1-r");
+    const std::string a_ip = podAddress("a", "shop");
     const std::string ping_log = dir_.path() + "/ping.log";
-    auto ping = shell("ip netns exec " + netnsPrefix() + "p-default-c ping -i 0.05 -c 120 " +
-                      std::string(trim(a_ip)) + " > " + ping_log + " 2>&1 & echo $!");
+    auto ping = shell("ip netns exec " + netns("p-default-c") + " ping -i 0.05 -c 120 " + a_ip +
+                      " > " + ping_log + " 2>&1 & echo $!");
     // The restart runs in the background while the ToR is watched.
     const std::string restart_log = dir_.path() + "/restart.log";
-    auto restart = shell((buildDir() / "ctl" / "coralctl").string() + " lab --name " + name_ +
-                         " node restart dc1-n1 --kill > " + restart_log + " 2>&1 & echo $!");
+    auto restart = shell(coralctl() + " lab --name " + name_ + " node restart dc1-n1 --kill > " +
+                         restart_log + " 2>&1 & echo $!");
     bool saw_down = false, route_always_there = true;
     for (int i = 0; i < 150; ++i) {
       const auto protocols = shell("birdc -s " + bird + " show protocols dc1_n1").output;
@@ -120,8 +93,7 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   const char* source_dir = std::getenv("CORAL_SOURCE_DIR");
   ASSERT_NE(source_dir, nullptr) << "CORAL_SOURCE_DIR is not set: run this test through ctest";
   auto applied =
-      shell((buildDir() / "ctl" / "coralctl").string() + " --datastore file://" + dir_.path() +
-            "/" + name_ + "/store apply -f " +
+      shell(coralctl() + " --datastore file://" + labDir() + "/store apply -f " +
             (std::filesystem::path(source_dir) / "examples" / "lab" / "policy.yaml").string());
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
   ExecResult with_policy;
@@ -176,7 +148,7 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
   auto down = lab("down");
   EXPECT_EQ(down.exit_code, 0) << down.output;
   EXPECT_EQ(leftoverNamespaces(), 0u);
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/" + name_));
+  EXPECT_FALSE(std::filesystem::exists(labDir()));
   EXPECT_EQ(labProcesses(), "") << "no lab process survives";
 }
 
@@ -196,10 +168,10 @@ TEST_F(LabTest, VxlanLabConnectsPodsAcrossNodesAndDcsWithoutPodRoutesOnTheRouter
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   // The routers know the nodes' subnets and nothing of pods; the nodes tunnel.
   for (const char* router : {"dc1-r", "dc2-r"}) {
-    auto routes = shell("ip netns exec " + netnsPrefix() + router + " ip route").output;
+    auto routes = shell("ip netns exec " + netns(router) + " ip route").output;
     EXPECT_EQ(routes.find("10.244."), std::string::npos) << router << "\n" << routes;
   }
-  auto node = shell("ip netns exec " + netnsPrefix() + "dc1-n1 ip route show proto 77").output;
+  auto node = shell("ip netns exec " + netns("dc1-n1") + " ip route show proto 77").output;
   EXPECT_NE(node.find("dev vxlan.coral onlink"), std::string::npos) << node;
   EXPECT_EQ(lab("down").exit_code, 0);
   EXPECT_EQ(leftoverNamespaces(), 0u);
@@ -212,18 +184,16 @@ TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
   std::cout << "lab up --datastore etcd: "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
             << " s\n";
-  EXPECT_NE(up.output.find("etcd in namespace " + netnsPrefix() + "etcd"), std::string::npos)
-      << up.output;
+  EXPECT_NE(up.output.find("etcd in namespace " + netns("etcd")), std::string::npos) << up.output;
   // The lab's own etcd, by the pid its state records, in the lab's namespace.
-  const std::string lab_dir = dir_.path() + "/" + name_;
+  const std::string lab_dir = labDir();
   const std::string state = shell("cat " + lab_dir + "/state.json").output;
   const std::string url = "etcd+unix://" + lab_dir + "/etcd/etcd.sock:2379";
   EXPECT_NE(state.find("\"datastore\": \"" + url + "\""), std::string::npos) << state;
   const std::string etcd_pid(trim(
       shell("sed -n 's/.*\"etcdPid\": \\([0-9]*\\).*/\\1/p' " + lab_dir + "/state.json").output));
   ASSERT_FALSE(etcd_pid.empty()) << state;
-  EXPECT_NE(shell("ip netns pids " + netnsPrefix() + "etcd").output.find(etcd_pid),
-            std::string::npos);
+  EXPECT_NE(shell("ip netns pids " + netns("etcd")).output.find(etcd_pid), std::string::npos);
 
   ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
   auto b = lab("pod add b --node dc2-n1");
@@ -239,13 +209,12 @@ TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
   EXPECT_NE(matrix.output.find("default/b (dc2-n1)"), std::string::npos) << matrix.output;
 
   // coralctl reaches the same etcd through the socket: corald registered each pod's endpoint.
-  auto endpoints = shell((buildDir() / "ctl" / "coralctl").string() + " --datastore " + url +
-                         " get workloadendpoints -A -o yaml");
+  auto endpoints = shell(coralctl() + " --datastore " + url + " get workloadendpoints -A -o yaml");
   EXPECT_EQ(endpoints.exit_code, 0) << endpoints.output;
   EXPECT_NE(endpoints.output.find("dc2-n1"), std::string::npos) << endpoints.output;
   auto status = lab("status");
-  EXPECT_NE(status.output.find("Datastore: etcd (" + url + "), " + netnsPrefix() +
-                               "etcd: running, pid " + etcd_pid),
+  EXPECT_NE(status.output.find("Datastore: etcd (" + url + "), " + netns("etcd") +
+                               ": running, pid " + etcd_pid),
             std::string::npos)
       << status.output;
 
@@ -263,7 +232,7 @@ TEST_F(LabTest, DownWithoutTheStateFileStillStopsEtcdAndEveryNamespace) {
   ASSERT_EQ(lab("up --datastore etcd").exit_code, 0);
   ASSERT_EQ(lab("pod add a --node dc2-n2").exit_code, 0);
   ASSERT_NE(labProcesses(), "");
-  std::filesystem::remove(dir_.path() + "/" + name_ + "/state.json");
+  std::filesystem::remove(labDir() + "/state.json");
   auto down = lab("down");
   EXPECT_EQ(down.exit_code, 0) << down.output;
   EXPECT_NE(down.output.find("removed: 8 namespaces"), std::string::npos) << down.output;
@@ -288,9 +257,7 @@ TEST_F(LabTest, BgpMeshPeersTheNodesOfADcOverIbgpBesidesTheirTor) {
   // dc1-n1 peers with its ToR (eBGP) and with dc1-n2 (iBGP, the DC's node AS), and routes
   // dc1-n2's block over the path it learned from it.
   const std::string node_status =
-      shell((buildDir() / "ctl" / "coralctl").string() + " node status --socket " + dir_.path() +
-            "/" + name_ + "/run/dc1-n1.sock")
-          .output;
+      shell(coralctl() + " node status --socket " + labDir() + "/run/dc1-n1.sock").output;
   EXPECT_NE(node_status.find("10.101.0.1    65001   Established"), std::string::npos)
       << node_status;
   EXPECT_NE(node_status.find("10.101.0.12   64601   Established"), std::string::npos)
@@ -308,7 +275,7 @@ TEST_F(LabTest, BgpMeshPeersTheNodesOfADcOverIbgpBesidesTheirTor) {
 
 TEST_F(LabTest, DownAfterAFailedUpLeavesNothing) {
   // Occupy a namespace the lab will want: `lab up` fails half way.
-  ASSERT_EQ(shell("ip netns add " + netnsPrefix() + "dc1-n2").exit_code, 0);
+  ASSERT_EQ(shell("ip netns add " + netns("dc1-n2")).exit_code, 0);
   auto up = lab("up");
   EXPECT_NE(up.exit_code, 0);
   EXPECT_NE(up.output.find("coralctl lab down"), std::string::npos) << up.output;

@@ -1,0 +1,65 @@
+// LabFixture: what every `coralctl lab` e2e test needs - a lab of its own name under a
+// temporary CORAL_LAB_DIR, the real coralctl, `lab down` on every path, and the names and
+// paths the lab makes (namespaces, BIRD sockets, pod addresses).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/strings.h"
+#include "tests/support/child_process.h"
+#include "tests/support/corald_process.h"
+#include "tests/support/netns.h"
+
+namespace coral::testing {
+
+class LabFixture : public ::testing::Test {
+ protected:
+  // `prefix` tells the tests' labs apart when several run at once: "<prefix><pid>".
+  explicit LabFixture(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  void SetUp() override {
+    CORAL_REQUIRE_ROOT();
+    name_ = prefix_ + std::to_string(::getpid() % 100000);
+    ::setenv("CORAL_LAB_DIR", dir_.path().c_str(), 1);
+  }
+  void TearDown() override {
+    if (isRoot()) lab("down");  // also kills a frozen etcd (SIGKILL works on stopped ones)
+  }
+
+  std::string coralctl() const { return (buildDir() / "ctl" / "coralctl").string(); }
+  ExecResult lab(const std::string& args) {
+    return shell(coralctl() + " lab --name " + name_ + " " + args);
+  }
+  std::string labDir() const { return dir_.path() + "/" + name_; }
+  // The lab's namespace for `what` ("dc1-n1", "dc1-r", "p-<ns>-<pod>"); "" is the prefix.
+  std::string netns(const std::string& what) const { return "coral-" + name_ + "-" + what; }
+  std::string birdSocket(const std::string& router) const {
+    return labDir() + "/run/" + router + ".bird.ctl";
+  }
+  // "birdc -s <socket> " for a router, to append a command to.
+  std::string bird(const std::string& router) const {
+    return "birdc -s " + birdSocket(router) + " ";
+  }
+  size_t leftoverNamespaces() const {
+    auto list = shell("ip netns list").output;
+    size_t n = 0;
+    for (size_t pos = 0; (pos = list.find(netns(""), pos)) != std::string::npos; ++pos) ++n;
+    return n;
+  }
+  // A pod's IPv4 address on eth0.
+  std::string podAddress(const std::string& pod, const std::string& ns = "default") const {
+    return std::string(trim(shell("ip netns exec " + netns("p-" + ns + "-" + pod) +
+                                  " ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
+                                .output));
+  }
+
+  TempDir dir_;
+  std::string name_;
+
+ private:
+  std::string prefix_;
+};
+
+}  // namespace coral::testing
