@@ -280,9 +280,7 @@ absl::Status labUp(const LabConfig& config, std::ostream& out) {
         !s.ok()) {
       return fail(s);
     }
-    // Mesh labs stay IPv4 only for now: their sessions would carry IPv6 as well (MP-BGP),
-    // but the mesh e2e test pins `node status` output that has no routed v6 block.
-    if (!dc.underlay_v6.empty() && config.bgp != "mesh") {
+    if (!dc.underlay_v6.empty()) {
       // Dual stack: the bridge's IPv6 address is the nodes' v6 gateway and BGP next hop.
       r.address_v6 = hostAt(dc.underlay_v6, 1);
       if (auto s = inNs(r.netns, fmt::format("sysctl -qw net.ipv6.conf.all.forwarding=1 && "

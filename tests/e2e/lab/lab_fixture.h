@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/strings.h"
 #include "tests/support/child_process.h"
@@ -53,6 +57,31 @@ class LabFixture : public ::testing::Test {
     return std::string(trim(shell("ip netns exec " + netns("p-" + ns + "-" + pod) +
                                   " ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
                                 .output));
+  }
+
+  // `lab matrix` (or `args`, e.g. "matrix --ipv6") until no pair is blocked, ~10 s at most:
+  // routes take a moment to spread after pods are added.
+  ExecResult matrixUntilConnected(const std::string& args = "matrix") {
+    ExecResult matrix;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      matrix = lab(args);
+      if (matrix.exit_code == 0 && matrix.output.find("BLOCKED") == std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return matrix;
+  }
+  // Whether a line of `text` holds `words` one after the other, however they are spaced
+  // (tables size their columns to what they hold).
+  static bool hasRow(const std::string& text, const std::vector<std::string>& words) {
+    for (std::string_view line : split(text, '\n', true)) {
+      const auto fields = split(trim(line), ' ', true);
+      for (size_t i = 0; i + words.size() <= fields.size(); ++i) {
+        if (std::equal(words.begin(), words.end(), fields.begin() + static_cast<long>(i))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   TempDir dir_;

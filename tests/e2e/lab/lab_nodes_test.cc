@@ -49,15 +49,6 @@ class LabNodesTest : public LabFixture {
     const auto words = split(trim(routes), ' ', true);
     return words.size() > 1 ? std::string(words[1]) : std::string("(none)");
   }
-  ExecResult matrixUntilConnected(const std::string& args = "matrix") {
-    ExecResult matrix;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      matrix = lab(args);
-      if (matrix.exit_code == 0 && matrix.output.find("BLOCKED") == std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    return matrix;
-  }
   // Waits until `command`'s output does (present) or does not contain `needle`.
   bool eventually(const std::string& command, const std::string& needle, bool present) {
     for (int i = 0; i < 50; ++i) {

@@ -45,12 +45,7 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
 
   // Every pod reaches every other: across nodes in a DC (routes from block affinities) and
   // across DCs (corald's BGP to its ToR, the ToRs' eBGP over the WAN).
-  ExecResult matrix;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    matrix = lab("matrix");
-    if (matrix.output.find("BLOCKED") == std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  const ExecResult matrix = matrixUntilConnected();
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   EXPECT_NE(matrix.output.find("default/c (dc2-n1)"), std::string::npos) << matrix.output;
@@ -158,12 +153,7 @@ TEST_F(LabTest, VxlanLabConnectsPodsAcrossNodesAndDcsWithoutPodRoutesOnTheRouter
   ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
   ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
   ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
-  ExecResult matrix;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    matrix = lab("matrix");
-    if (matrix.output.find("BLOCKED") == std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  const ExecResult matrix = matrixUntilConnected();
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   // The routers know the nodes' subnets and nothing of pods; the nodes tunnel.
@@ -198,12 +188,7 @@ TEST_F(LabTest, EtcdDatastoreLabConnectsPodsAcrossDcsAndDownStopsEtcd) {
   ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
   auto b = lab("pod add b --node dc2-n1");
   ASSERT_EQ(b.exit_code, 0) << b.output;
-  ExecResult matrix;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    matrix = lab("matrix");
-    if (matrix.output.find("BLOCKED") == std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  const ExecResult matrix = matrixUntilConnected();
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   EXPECT_NE(matrix.output.find("default/b (dc2-n1)"), std::string::npos) << matrix.output;
@@ -246,24 +231,22 @@ TEST_F(LabTest, BgpMeshPeersTheNodesOfADcOverIbgpBesidesTheirTor) {
   ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
   ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
   ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
-  ExecResult matrix;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    matrix = lab("matrix");
-    if (matrix.output.find("BLOCKED") == std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  const ExecResult matrix = matrixUntilConnected();
   ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
   EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
   // dc1-n1 peers with its ToR (eBGP) and with dc1-n2 (iBGP, the DC's node AS), and routes
   // dc1-n2's block over the path it learned from it.
   const std::string node_status =
       shell(coralctl() + " node status --socket " + labDir() + "/run/dc1-n1.sock").output;
-  EXPECT_NE(node_status.find("10.101.0.1    65001   Established"), std::string::npos)
+  EXPECT_TRUE(hasRow(node_status, {"10.101.0.1", "65001", "Established"})) << node_status;
+  EXPECT_TRUE(hasRow(node_status, {"10.101.0.12", "64601", "Established"})) << node_status;
+  EXPECT_TRUE(hasRow(node_status, {"10.244.0.64/26", "remote-block", "10.101.0.12"}))
       << node_status;
-  EXPECT_NE(node_status.find("10.101.0.12   64601   Established"), std::string::npos)
-      << node_status;
-  EXPECT_NE(node_status.find("10.244.0.64/26     remote-block   10.101.0.12"), std::string::npos)
-      << node_status;
+  // IPv6 too: dc1-n2's v6 block over the same iBGP session, via its v6 underlay address.
+  EXPECT_NE(node_status.find("fd00:244:1:"), std::string::npos) << node_status;
+  const ExecResult matrix6 = matrixUntilConnected("matrix --ipv6");
+  EXPECT_EQ(matrix6.exit_code, 0) << matrix6.output;
+  EXPECT_EQ(matrix6.output.find("BLOCKED"), std::string::npos) << matrix6.output;
   auto refused = lab("up --bgp mesh --encapsulation vxlan");  // encapsulated labs run no BGP
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("mesh needs encapsulation None"), std::string::npos)
