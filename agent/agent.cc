@@ -54,7 +54,34 @@ struct Agent::Impl {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex routes_mu;
   DesiredRoutes last_routes;
+  // Remote blocks left to BGP because their node is beyond the underlay's subnets, as
+  // last logged (reconcile thread only): each is logged once per change, not per round.
+  std::map<common::Prefix, OffSubnetRoute> off_subnet;
 };
+
+namespace {
+
+// The subnets directly connected on the underlay interface (the kernel's own connected
+// routes), read each round so an address added later counts; the addresses found at
+// start when the interface cannot be read.
+std::vector<common::Prefix> connectedSubnets(Netlink& netlink, const Underlay& underlay) {
+  std::vector<InterfaceAddress> addresses;
+  if (auto read = netlink.addresses(underlay.interface); read.ok()) {
+    addresses = std::move(*read);
+  } else {
+    for (const auto& a : {underlay.ipv4, underlay.ipv6}) {
+      if (a) addresses.push_back(*a);
+    }
+  }
+  std::vector<common::Prefix> out;
+  for (const auto& a : addresses) {
+    auto subnet = common::Prefix::make(a.ip, a.prefix_len);
+    if (subnet.ok() && !subnet->isHost()) out.push_back(*subnet);
+  }
+  return out;
+}
+
+}  // namespace
 
 Agent::Agent(AgentConfig config) : config_(std::move(config)), impl_(std::make_unique<Impl>()) {
   metrics_.describe("coral_endpoints", "gauge", "Workload endpoints on this node");
@@ -291,15 +318,30 @@ absl::Status Agent::start() {
 }
 
 void Agent::stop() {
-  if (stop_.exchange(true)) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    // Under the lock: the reconcile thread is either before its predicate check (and sees
+    // stop_) or waiting (and gets the notify), never in between for a whole resync.
+    std::lock_guard lock(mu_);
+    if (stop_.exchange(true)) return;
+  }
+  cv_.notify_all();
+  const bool started = reconcile_thread_.joinable();
+  // Every cache winds down at once (each ends within one watch poll); joined last.
+  for (auto* c : caches()) {
+    if (c) c->requestStop();
+  }
   if (impl_->grpc) impl_->grpc->stop();
   if (impl_->http) impl_->http->stop();
-  cv_.notify_all();
   if (reconcile_thread_.joinable()) reconcile_thread_.join();
-  if (impl_->bgp) impl_->bgp->stop();
+  if (impl_->bgp) impl_->bgp->stop();  // Cease to every peer; kernel routes stay
   for (auto* c : caches()) {
     if (c) c->stop();
   }
+  if (!started) return;
+  log::info("corald stopped", {{"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - t0)
+                                          .count()}});
 }
 
 absl::Status Agent::reconcileOnce() {
@@ -376,7 +418,21 @@ absl::Status Agent::reconcileOnce() {
     in.vxlan_v4 = encap.vxlan_ready_v4;
     in.vxlan_v6 = encap.vxlan_ready_v6;
   }
-  DesiredRoutes desired = computeRoutes(in);
+  if (!in.routes_from_bgp) in.connected = connectedSubnets(*impl_->netlink, impl_->underlay);
+  std::vector<OffSubnetRoute> off_subnet;
+  DesiredRoutes desired = computeRoutes(in, &off_subnet);
+  {
+    std::map<common::Prefix, OffSubnetRoute> now;
+    for (auto& r : off_subnet) {
+      auto it = impl_->off_subnet.find(r.dst);
+      if (it == impl_->off_subnet.end() || !(it->second == r)) {
+        log::info("route left to BGP: its node is not on a connected subnet",
+                  {{"route", r.dst.toString()}, {"node", r.node}, {"via", r.via.toString()}});
+      }
+      now.emplace(r.dst, std::move(r));
+    }
+    impl_->off_subnet = std::move(now);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   auto stats = reconcileRoutes(*impl_->netlink, desired);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,5 +1,7 @@
 #include "agent/routes/route_calc.h"
 
+#include <algorithm>
+
 namespace coral::agent {
 namespace {
 
@@ -30,7 +32,7 @@ std::string affinityNode(const std::string& affinity) {
   return affinity.starts_with("host:") ? affinity.substr(5) : std::string();
 }
 
-DesiredRoutes computeRoutes(const RouteInputs& in) {
+DesiredRoutes computeRoutes(const RouteInputs& in, std::vector<OffSubnetRoute>* off_subnet) {
   std::map<std::string, const model::Node*> nodes;
   for (const auto& n : in.nodes) nodes[n.metadata.name] = &n;
   auto nodeAddress = [&](const std::string& name, bool v4) -> std::optional<common::IpAddress> {
@@ -40,6 +42,12 @@ DesiredRoutes computeRoutes(const RouteInputs& in) {
   };
 
   const model::Node* self = nodes.contains(in.self) ? nodes.at(in.self) : nullptr;
+  auto onLink = [&](const common::IpAddress& via) {
+    if (!in.connected) return true;
+    return std::any_of(in.connected->begin(), in.connected->end(),
+                       [&](const common::Prefix& subnet) { return subnet.contains(via); });
+  };
+  std::map<common::Prefix, OffSubnetRoute> off;
   // A route to `owner`'s addresses in `cidr`: through VXLAN when the pool asks for it
   // (nullopt when it does but the tunnel is not ready on either end), else via the node.
   auto remoteRoute = [&](const common::Prefix& dst, const common::Prefix& cidr,
@@ -60,6 +68,10 @@ DesiredRoutes computeRoutes(const RouteInputs& in) {
     if (in.routes_from_bgp) return std::nullopt;
     auto via = nodeAddress(owner, cidr.isV4());
     if (!via) return std::nullopt;
+    if (!onLink(*via)) {
+      off[dst] = OffSubnetRoute{.dst = dst, .node = owner, .via = *via};
+      return std::nullopt;
+    }
     return DesiredRoute{.dst = dst, .kind = kind, .device = {}, .gateway = via, .onlink = false};
   };
 
@@ -107,6 +119,10 @@ DesiredRoutes computeRoutes(const RouteInputs& in) {
                                .gateway = {},
                                .onlink = false};
     }
+  }
+  if (off_subnet) {
+    off_subnet->clear();
+    for (auto& [dst, r] : off) off_subnet->push_back(std::move(r));
   }
   return out;
 }

@@ -1,8 +1,10 @@
 // Which routes this node needs, from what the datastore and BGP say (pure, no kernel):
 //  * a blackhole for each block affine to this node (its pods' /32s are more specific);
 //  * a /32 (/128) to each local workload through its host-side veth;
-//  * each other node's block via that node's address (when routes come from the
-//    datastore rather than BGP, nodes must share a subnet);
+//  * each other node's block via that node's address, when routes come from the
+//    datastore rather than BGP and that address is on one of this node's connected
+//    subnets (the underlay); blocks of nodes beyond it are left to BGP (the ToR), as
+//    Calico leaves routes to other subnets to BGP;
 //  * each address borrowed from a block by another node, as a /32 via the borrower;
 //  * blocks (and borrowed addresses) of VXLAN pools through the VXLAN device instead, next
 //    hop the remote node's tunnel address, onlink (VXLANCrossSubnet: only to nodes
@@ -36,6 +38,11 @@ struct RouteInputs {
   // addresses) or BGP best paths (`learned`, prefix → next hop).
   bool routes_from_bgp = false;
   std::map<common::Prefix, common::IpAddress> learned;
+  // This node's directly connected subnets (its underlay addresses with their prefix).
+  // A next hop outside all of them cannot be installed (the kernel refuses a gateway it
+  // has no connected route to). nullopt: not known, every node's address is taken as on
+  // link.
+  std::optional<std::vector<common::Prefix>> connected;
   // Encapsulation: the pools, and which VXLAN devices this node has up (a route through
   // a device that is not there yet would fail).
   std::vector<PoolView> pools;
@@ -57,7 +64,18 @@ struct DesiredRoute {
 
 using DesiredRoutes = std::map<common::Prefix, DesiredRoute>;
 
-DesiredRoutes computeRoutes(const RouteInputs& inputs);
+// A route the datastore source does not install: `node`'s address `via` is not on a
+// connected subnet, so the block (or borrowed address) `dst` is left to BGP.
+struct OffSubnetRoute {
+  common::Prefix dst;
+  std::string node;
+  common::IpAddress via;
+  bool operator==(const OffSubnetRoute&) const = default;
+};
+
+// `off_subnet`, when given, receives the routes left out for that reason, by dst.
+DesiredRoutes computeRoutes(const RouteInputs& inputs,
+                            std::vector<OffSubnetRoute>* off_subnet = nullptr);
 
 // "host:<node>" → node name, or empty.
 std::string affinityNode(const std::string& affinity);

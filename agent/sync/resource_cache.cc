@@ -32,9 +32,22 @@ void ResourceCache::start() {
   thread_ = std::thread([this] { run(); });
 }
 
+void ResourceCache::requestStop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
 void ResourceCache::stop() {
-  stop_ = true;
+  requestStop();
   if (thread_.joinable()) thread_.join();
+}
+
+void ResourceCache::sleepUnlessStopping(std::chrono::milliseconds duration) {
+  std::unique_lock lock(stop_mu_);
+  stop_cv_.wait_for(lock, duration, [this] { return stop_.load(); });
 }
 
 std::vector<model::Resource> ResourceCache::snapshot() const {
@@ -71,7 +84,7 @@ void ResourceCache::run() {
     datastore::Revision revision = 0;
     if (auto s = relist(&revision); !s.ok()) {
       log::warn("list failed; retrying", {{"kind", kind_.kind}, {"error", errorMessage(s)}});
-      std::this_thread::sleep_for(backoff);
+      sleepUnlessStopping(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
@@ -81,7 +94,7 @@ void ResourceCache::run() {
     if (!watch.ok()) {
       log::warn("watch failed; relisting",
                 {{"kind", kind_.kind}, {"error", errorMessage(watch.status())}});
-      std::this_thread::sleep_for(backoff);
+      sleepUnlessStopping(backoff);
       continue;
     }
     while (!stop_) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -25,7 +27,10 @@ class ResourceCache {
   ResourceCache& operator=(const ResourceCache&) = delete;
 
   void start();
-  void stop();
+  // Asks the thread to finish without waiting for it: stopping many caches is one wait
+  // (a watch poll) rather than one per cache.
+  void requestStop();
+  void stop();  // requestStop() and join
   // True once the first list has been loaded.
   bool synced() const { return synced_.load(); }
   // Copies of every resource, ordered by namespace/name.
@@ -44,6 +49,7 @@ class ResourceCache {
 
  private:
   void run();
+  void sleepUnlessStopping(std::chrono::milliseconds duration);
   absl::Status relist(datastore::Revision* revision);
 
   datastore::ResourceStore& store_;
@@ -53,6 +59,8 @@ class ResourceCache {
   std::map<std::string, model::Resource> items_;  // key: namespace/name
   std::atomic<bool> synced_{false};
   std::atomic<bool> stop_{false};
+  std::mutex stop_mu_;  // with stop_cv_: backoff sleeps end at once on stop
+  std::condition_variable stop_cv_;
   std::atomic<int64_t> last_contact_ms_{0};
   std::thread thread_;
 };

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -69,6 +70,24 @@ class CoraldProcess {
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
+  }
+
+  // Sends `sig` and waits up to `limit` for the exit. Returns the exit code (128 + signal
+  // when a signal ended it), or nullopt when it was still running (then it is SIGKILLed).
+  std::optional<int> stopWithin(int sig, std::chrono::milliseconds limit) {
+    if (pid_ <= 0) return std::nullopt;
+    ::kill(pid_, sig);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        kill(SIGKILL);
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
   std::string log() const {

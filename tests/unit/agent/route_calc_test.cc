@@ -89,5 +89,53 @@ TEST(RouteCalcTest, RoutesFromBgpReplaceTheDatastoresRemoteRoutes) {
   EXPECT_EQ(routes.at(pfx("10.244.0.5/32")).kind, RouteKind::kWorkload);
 }
 
+// DC1's node routes its own subnet's blocks via their nodes; DC2's nodes are beyond the
+// underlay, so their blocks (v4 and v6) are left to BGP and reported, not installed.
+TEST(RouteCalcTest, DatastoreRoutesOnlyViaNodesOnAConnectedSubnet) {
+  RouteInputs in;
+  in.self = "dc1-n1";
+  in.nodes = {node("dc1-n1", "10.101.0.11/24", "fd00:101::11/64"),
+              node("dc1-n2", "10.101.0.12/24", "fd00:101::12/64"),
+              node("dc2-n1", "10.102.0.11/24", "fd00:102::11/64")};
+  in.blocks = {block("10.244.0.0/26", "dc1-n1"),
+               block("10.244.0.64/26", "dc1-n2"),
+               block("10.244.128.0/26", "dc2-n1", {{5, "dc1-n2"}}),
+               block("fd00:244::/122", "dc2-n1"),
+               block("fd00:244::40/122", "dc1-n2"),
+               block("10.244.1.0/26", "dc1-n2", {{9, "dc2-n1"}})};
+  in.connected = std::vector{pfx("10.101.0.0/24"), pfx("fd00:101::/64")};
+  std::vector<OffSubnetRoute> off;
+  auto routes = computeRoutes(in, &off);
+  EXPECT_EQ(routes.at(pfx("10.244.0.64/26")).gateway, ip("10.101.0.12"));
+  EXPECT_EQ(routes.at(pfx("fd00:244::40/122")).gateway, ip("fd00:101::12"));
+  EXPECT_EQ(routes.at(pfx("10.244.128.5/32")).gateway, ip("10.101.0.12"));  // borrowed, near
+  EXPECT_EQ(routes.at(pfx("10.244.0.0/26")).kind, RouteKind::kLocalBlock);
+  EXPECT_FALSE(routes.contains(pfx("10.244.128.0/26")));
+  EXPECT_FALSE(routes.contains(pfx("fd00:244::/122")));
+  EXPECT_FALSE(routes.contains(pfx("10.244.1.9/32")));  // borrowed by a far node
+  EXPECT_EQ(off, (std::vector<OffSubnetRoute>{
+                     {.dst = pfx("10.244.1.9/32"), .node = "dc2-n1", .via = ip("10.102.0.11")},
+                     {.dst = pfx("10.244.128.0/26"), .node = "dc2-n1", .via = ip("10.102.0.11")},
+                     {.dst = pfx("fd00:244::/122"), .node = "dc2-n1", .via = ip("fd00:102::11")}}));
+
+  // A second address on the underlay (the node joined DC2's subnet too) makes them near.
+  in.connected->push_back(pfx("10.102.0.0/24"));
+  routes = computeRoutes(in, &off);
+  EXPECT_EQ(routes.at(pfx("10.244.128.0/26")).gateway, ip("10.102.0.11"));
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_EQ(off[0].dst, pfx("fd00:244::/122"));
+
+  // Unknown connected subnets: every node is taken as near, as before.
+  in.connected.reset();
+  EXPECT_EQ(computeRoutes(in, &off).at(pfx("fd00:244::/122")).gateway, ip("fd00:102::11"));
+  EXPECT_TRUE(off.empty());
+
+  // Routes from BGP: nothing from the datastore, so nothing is reported either.
+  in.connected = std::vector{pfx("10.101.0.0/24")};
+  in.routes_from_bgp = true;
+  EXPECT_FALSE(computeRoutes(in, &off).contains(pfx("10.244.0.64/26")));
+  EXPECT_TRUE(off.empty());
+}
+
 }  // namespace
 }  // namespace coral::agent
