@@ -30,10 +30,10 @@ LabCommands::LabCommands(CLI::App& app) {
                   "config's datastore)")
       ->check(CLI::IsMember({"file", "etcd"}));
   up_->add_option("--bgp", bgp_,
-                  "tor | mesh: nodes peer only with their ToR over eBGP (default), or also in "
-                  "an iBGP full mesh with the other nodes of their DC (overrides the config's "
-                  "bgp)")
-      ->check(CLI::IsMember({"tor", "mesh"}));
+                  "tor | mesh | rr: nodes peer only with their ToR over eBGP (default), also "
+                  "in an iBGP full mesh with the other nodes of their DC, or also over iBGP with "
+                  "a coral-bgpd route reflector per DC (overrides the config's bgp)")
+      ->check(CLI::IsMember({"tor", "mesh", "rr"}));
   down_ = lab_->add_subcommand("down", "Remove every namespace, process and file of the lab");
 
   pod_ = lab_->add_subcommand("pod", "Add or delete pods");

@@ -74,8 +74,8 @@ void LabConfig::validate(model::Validation& v) const {
         at.at("underlayV6").error("an IPv6 /120 or larger");
     }
   }
-  if (bgp == "mesh" && encapsulation != "None")
-    v.at("bgp").error("mesh needs encapsulation None (encapsulated labs run no BGP)");
+  if ((bgp == "mesh" || bgp == "rr") && encapsulation != "None")
+    v.at("bgp").error(bgp + " needs encapsulation None (encapsulated labs run no BGP)");
   auto wan_prefix = common::Prefix::parse(wan);
   if (!wan_prefix.ok()) v.at("wan").error(errorMessage(wan_prefix.status()));
   if (!wan_v6.empty()) {

@@ -44,8 +44,9 @@ struct LabConfig {
   // How nodes get routes: "tor" (each node peers with its ToR over eBGP) or
   // "datastore" (routes from block affinities within a DC; no BGP from nodes).
   std::string routing = "tor";
-  // BGP between the nodes: "tor" (only eBGP to the ToR) or "mesh" (also an iBGP full mesh
-  // among the nodes of each DC; corald then installs the routes it learns, routeSource bgp).
+  // BGP between the nodes: "tor" (only eBGP to the ToR), "mesh" (also an iBGP full mesh
+  // among the nodes of each DC) or "rr" (also iBGP with a coral-bgpd route reflector per
+  // DC). With mesh and rr corald installs the routes it learns (routeSource bgp).
   std::string bgp = "tor";
   std::string wan = "172.31.255.0/30";
   std::string wan_v6 = "fd00:100:ff::/64";  // the routers' IPv6 WAN link (empty: none)
@@ -57,7 +58,7 @@ struct LabConfig {
     v("name", name);
     v("datastore", datastore, {.enum_values = {"file", "etcd"}});
     v("routing", routing, {.enum_values = {"tor", "datastore"}});
-    v("bgp", bgp, {.enum_values = {"tor", "mesh"}});
+    v("bgp", bgp, {.enum_values = {"tor", "mesh", "rr"}});
     v("wan", wan);
     v("wanV6", wan_v6);
     v("encapsulation", encapsulation, {.enum_values = {"None", "VXLAN", "VXLANCrossSubnet"}});

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "ctl/lab/nodes.h"
+#include "ctl/lab/reflector.h"
 #include "ctl/lab/shell.h"
 #include "datastore/backend.h"
 #include "datastore/resource_store.h"
@@ -135,6 +136,16 @@ spec: {{nodeSelector: "dc == '{0}'", peerSelector: "dc == '{0}'"}}
 )",
                           dc.name);
     }
+    if (state.config.bgp == "rr") {
+      // iBGP (the DC's node AS) with the DC's route reflector, beside the eBGP to the ToR.
+      yaml += fmt::format(R"(---
+apiVersion: coral.network/v1
+kind: BGPPeer
+metadata: {{name: {0}-rr}}
+spec: {{nodeSelector: "dc == '{0}'", peerIP: {1}, asNumber: {2}}}
+)",
+                          dc.name, hostAt(dc.underlay, kReflectorHost), dc.node_as);
+    }
   }
   for (auto& doc : model::parseResources(yaml)) {
     if (!doc.resource.ok()) return doc.resource.status();
@@ -195,8 +206,9 @@ absl::StatusOr<Binaries> findBinaries() {
   Binaries b;
   b.coralctl = self.string();
   const fs::path dir = self.parent_path();
-  for (const auto& [name, subdir, out] :
-       {std::tuple{"corald", "agent", &b.corald}, {"coral-cni", "cni", &b.coral_cni}}) {
+  for (const auto& [name, subdir, out] : {std::tuple{"corald", "agent", &b.corald},
+                                          {"coral-cni", "cni", &b.coral_cni},
+                                          {"coral-bgpd", "bgp", &b.coral_bgpd}}) {
     for (const fs::path& candidate : {dir.parent_path() / subdir / name, dir / name}) {
       if (fs::exists(candidate)) {
         *out = candidate.string();
@@ -207,7 +219,7 @@ absl::StatusOr<Binaries> findBinaries() {
       auto found = run(std::string("command -v ") + name);
       if (found.ok()) *out = std::string(trim(found.output));
     }
-    if (out->empty()) {
+    if (out->empty() && out != &b.coral_bgpd) {  // only `bgp: rr` needs coral-bgpd
       return absl::FailedPreconditionError(
           fmt::format("cannot find {} next to {} or on PATH: build it (scripts/build.sh)", name,
                       self.string()));
@@ -217,14 +229,19 @@ absl::StatusOr<Binaries> findBinaries() {
 }
 
 absl::Status labUp(const LabConfig& config, std::ostream& out) {
-  if (config.bgp == "mesh" && config.encapsulation != "None") {
-    return absl::InvalidArgumentError(
-        "lab bgp mesh needs encapsulation None: encapsulated labs run no BGP");
+  if ((config.bgp == "mesh" || config.bgp == "rr") && config.encapsulation != "None") {
+    return absl::InvalidArgumentError(fmt::format(
+        "lab bgp {} needs encapsulation None: encapsulated labs run no BGP", config.bgp));
   }
   if (auto s = checkTools(config); !s.ok()) return s;
   if (auto s = checkRanges(config); !s.ok()) return s;
   auto bins = findBinaries();
   if (!bins.ok()) return bins.status();
+  if (config.bgp == "rr" && bins->coral_bgpd.empty()) {
+    return absl::FailedPreconditionError(
+        "lab bgp rr needs coral-bgpd: build it (cmake --build BUILD --target coral-bgpd) next to "
+        "coralctl or put it on PATH");
+  }
   LabState state;
   state.name = config.name;
   state.dir = labDir(config.name);
@@ -346,6 +363,13 @@ absl::Status labUp(const LabConfig& config, std::ostream& out) {
     }
   }
 
+  // bgp rr: a coral-bgpd route reflector per DC, before the nodes that will peer with it.
+  if (config.bgp == "rr") {
+    for (const auto& dc : config.dcs) {
+      if (auto s = startReflector(state, dc, bins->coral_bgpd, progress); !s.ok()) return fail(s);
+    }
+  }
+
   // Nodes on their DC's bridge.
   for (const auto& dc : config.dcs) {
     for (int i = 1; i <= dc.nodes; ++i) {
@@ -407,6 +431,9 @@ absl::Status labDown(const std::string& name, std::ostream& out) {
     }
     for (const auto& r : state->routers) {
       if (processMatches(r.pid, "bird")) stopProcess(r.pid);
+    }
+    for (const auto& rr : state->reflectors) {
+      if (processMatches(rr.pid, "coral-bgpd")) stopProcess(rr.pid);
     }
     // etcd last: corald may still be writing while it stops.
     if (processMatches(state->etcd_pid, "etcd")) stopProcess(state->etcd_pid, 5000);

@@ -19,6 +19,7 @@ struct Binaries {
   std::string corald;
   std::string coral_cni;
   std::string coralctl;
+  std::string coral_bgpd;  // empty when not built: only `bgp: rr` needs it
 };
 absl::StatusOr<Binaries> findBinaries();
 

@@ -134,6 +134,33 @@ absl::Status inNetns(const std::string& netns, const std::string& cmd) {
   return runChecked("ip netns exec " + netns + " sh -c " + shellQuote(cmd));
 }
 
+absl::Status attachToUnderlay(const LabRouter& router, const std::string& netns,
+                              const std::string& port, const std::string& address,
+                              int prefix_length, const std::string& address_v6,
+                              int prefix_length_v6) {
+  if (auto s = runChecked(fmt::format("ip link add {} netns {} type veth peer name eth0 netns {}",
+                                      port, router.netns, netns));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = inNetns(router.netns,
+                       fmt::format("ip link set {0} master br0 && ip link set {0} up", port));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = inNetns(netns, fmt::format("ip link set eth0 up && ip addr add {}/{} dev eth0 && "
+                                          "ip route add default via {}",
+                                          address, prefix_length, router.address));
+      !s.ok()) {
+    return s;
+  }
+  if (address_v6.empty()) return absl::OkStatus();
+  // No DAD: usable at once.
+  return inNetns(netns, fmt::format("ip -6 addr add {}/{} dev eth0 nodad && "
+                                    "ip -6 route add default via {}",
+                                    address_v6, prefix_length_v6, router.address_v6));
+}
+
 absl::Status configureBird(const LabState& state, const LabRouter& router) {
   const DataCenter* dc = dcNamed(state.config, router.dc);
   if (dc == nullptr) return absl::InternalError("router " + router.name + " has no data center");
@@ -160,8 +187,9 @@ absl::StatusOr<int> startCorald(const LabState& state, const LabNode& n,
       "env CORAL_NODENAME={} CORAL_DATASTORE={} CORAL_CNI_SOCKET={} CORAL_HTTP_PORT=9099 "
       "CORAL_UNDERLAY_INTERFACE=eth0 CORAL_ROUTE_SOURCE={}{}",
       n.name, state.datastore_url, n.socket,
-      // With the mesh, routes within the DC are the iBGP paths the node learns.
-      state.config.bgp == "mesh" ? "bgp" : "datastore",
+      // With the mesh or a route reflector, routes within the DC are the iBGP paths the
+      // node learns.
+      state.config.bgp == "mesh" || state.config.bgp == "rr" ? "bgp" : "datastore",
       // Encapsulated labs: no BGP at all, the routers know nothing of pods.
       state.config.encapsulation != "None" ? " CORAL_BGP=disabled" : "");
   return spawnInNetns(n.netns, env + " " + corald, state.dir + "/logs/" + n.name + ".corald.log");
@@ -197,27 +225,10 @@ absl::Status buildNode(LabState& state, const DataCenter& dc, const std::string&
   n.netns = *ns;
   state.nodes.push_back(n);
   (void)state.save();
-  const std::string port = fmt::format("n{}", host - (kFirstNodeHost - 1));
-  if (auto s = runChecked(fmt::format("ip link add {} netns {} type veth peer name eth0 netns {}",
-                                      port, router->netns, n.netns));
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = inNetns(router->netns,
-                       fmt::format("ip link set {0} master br0 && ip link set {0} up", port));
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = inNetns(n.netns, fmt::format("ip link set eth0 up && ip addr add {}/{} dev eth0 && "
-                                            "ip route add default via {}",
-                                            n.address, underlay->length(), router->address));
-      !s.ok()) {
-    return s;
-  }
-
+  int length_v6 = 0;
   if (!router->address_v6.empty()) {
     // Dual stack: the node's IPv6 underlay address (same host number), published in its
-    // Node resource as the next hop of its v6 blocks. No DAD: usable at once.
+    // Node resource as the next hop of its v6 blocks.
     auto underlay_v6 = common::Prefix::parse(dc.underlay_v6);
     if (!underlay_v6.ok()) return underlay_v6.status();
     auto address_v6 = underlay_v6->addressAt(host);
@@ -226,15 +237,15 @@ absl::Status buildNode(LabState& state, const DataCenter& dc, const std::string&
           fmt::format("no node address {} in {}'s underlay {}", host, dc.name, dc.underlay_v6));
     }
     n.address_v6 = address_v6->toString();
+    length_v6 = underlay_v6->length();
     state.nodes.back().address_v6 = n.address_v6;
     (void)state.save();
-    if (auto s =
-            inNetns(n.netns, fmt::format("ip -6 addr add {}/{} dev eth0 nodad && "
-                                         "ip -6 route add default via {}",
-                                         n.address_v6, underlay_v6->length(), router->address_v6));
-        !s.ok()) {
-      return s;
-    }
+  }
+  const std::string port = fmt::format("n{}", host - (kFirstNodeHost - 1));
+  if (auto s = attachToUnderlay(*router, n.netns, port, n.address, underlay->length(), n.address_v6,
+                                length_v6);
+      !s.ok()) {
+    return s;
   }
 
   if (auto s = writeNodeResource(state, dc, n); !s.ok()) return s;

@@ -38,6 +38,14 @@ absl::StatusOr<std::string> addNetns(LabState& state, const std::string& what);
 // Runs `cmd` with sh inside `netns`; an error naming the command when it fails.
 absl::Status inNetns(const std::string& netns, const std::string& cmd);
 
+// Plugs namespace `netns` into its DC's underlay as every node is: a veth whose end `port`
+// is a port of the router's bridge br0 and whose end eth0 in `netns` holds `address` (and
+// `address_v6` when not empty), with default routes via the router.
+absl::Status attachToUnderlay(const LabRouter& router, const std::string& netns,
+                              const std::string& port, const std::string& address,
+                              int prefix_length, const std::string& address_v6,
+                              int prefix_length_v6);
+
 // Writes the router's BIRD configuration from the state (one BGP protocol per node of its
 // DC), checks it with `bird -p`, and, when its BIRD runs, applies it with `birdc
 // configure`: a new node's protocol starts, a removed node's protocol stops and its routes

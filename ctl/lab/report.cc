@@ -1,7 +1,9 @@
 // lab status and lab graph: what the lab is made of and how its BGP sessions stand,
-// read live from BIRD (birdc) and corald (/readyz, the status of its routes).
+// read live from BIRD (birdc), coral-bgpd (its status socket, through `coralctl bgp peers`)
+// and corald (/readyz, the status of its routes).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -44,6 +46,26 @@ std::vector<BgpSession> birdSessions(const LabRouter& r) {
   return out;
 }
 
+// `coralctl bgp --socket ... peers` of a route reflector (its sessions with the DC's nodes).
+std::string reflectorPeers(const LabReflector& rr) {
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  return run(fmt::format("{} bgp --socket {} peers", shellQuote(self), shellQuote(rr.socket)))
+      .output;
+}
+
+// The state of the session with `address` in `coralctl bgp peers` output ("" if none).
+std::string reflectorSessionState(const std::string& peers, const std::string& address) {
+  for (std::string_view line : split(peers, '\n', true)) {
+    const auto words = split(trim(line), ' ', true);
+    if (std::find(words.begin(), words.end(), address) == words.end()) continue;
+    for (const char* st : {"Established", "Idle", "Connect", "Active", "OpenSent", "OpenConfirm"}) {
+      if (std::find(words.begin(), words.end(), st) != words.end()) return st;
+    }
+  }
+  return "";
+}
+
 std::string peerLabel(std::string name) {
   for (char& c : name) {
     if (c == '_') c = '-';
@@ -81,6 +103,16 @@ absl::Status printStatus(const std::string& lab, std::ostream& out) {
   }
   sessions.print(out);
   out << '\n';
+  for (const auto& rr : state->reflectors) {
+    out << fmt::format("Route reflector {} (coral-bgpd, AS {}, {}, {}; clients: the {} nodes):\n",
+                       rr.name, rr.as, rr.address,
+                       processMatches(rr.pid, "coral-bgpd") ? "running" : "DOWN", rr.dc);
+    const std::string peers = reflectorPeers(rr);  // split() returns views into it
+    for (std::string_view line : split(peers, '\n', true)) {
+      out << "  " << line << '\n';
+    }
+    out << '\n';
+  }
   ctl::Table nodes({"NODE", "DC", "ADDRESS", "CORALD", "CORAL ROUTES"});
   for (const auto& n : state->nodes) {
     const std::string routes =
@@ -148,6 +180,13 @@ absl::Status writeGraph(const std::string& lab, const std::string& path) {
           "AS {}\\n{}\"];\n",
           id(r.name), r.name, r.as, r.address);
     }
+    for (const auto& rr : state->reflectors) {
+      if (rr.dc != dc.name) continue;
+      dot += fmt::format(
+          "    {} [shape=box, style=\"rounded,filled\", fillcolor=\"#ede7f6\", label=\"{}\\n"
+          "coral-bgpd RR AS {}\\n{}\"];\n",
+          id(rr.name), rr.name, rr.as, rr.address);
+    }
     for (const auto& n : state->nodes) {
       if (n.dc != dc.name) continue;
       dot += fmt::format(
@@ -172,6 +211,15 @@ absl::Status writeGraph(const std::string& lab, const std::string& path) {
                                  ? session_state[r.name + "/" + id(n.name)]
                                  : "";
       dot += fmt::format("  {} -- {} [label=\"eBGP {}\", {}];\n", id(r.name), id(n.name),
+                         st.empty() ? "(no session)" : st, edgeStyle(st));
+    }
+  }
+  for (const auto& rr : state->reflectors) {
+    const std::string peers = reflectorPeers(rr);
+    for (const auto& n : state->nodes) {
+      if (n.dc != rr.dc) continue;
+      const std::string st = reflectorSessionState(peers, n.address);
+      dot += fmt::format("  {} -- {} [label=\"iBGP RR client {}\", {}];\n", id(rr.name), id(n.name),
                          st.empty() ? "(no session)" : st, edgeStyle(st));
     }
   }

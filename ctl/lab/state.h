@@ -62,6 +62,31 @@ struct LabRouter {
   bool operator==(const LabRouter&) const = default;
 };
 
+// A DC's route reflector (`bgp: rr`): coral-bgpd in its own namespace on the DC's bridge,
+// iBGP with the DC's nodes as route-reflector clients.
+struct LabReflector {
+  std::string name;  // dc1-rr
+  std::string dc;
+  std::string netns;
+  std::string address;  // on the DC underlay (host .2)
+  std::string address_v6;
+  uint32_t as = 0;     // the DC's node AS
+  std::string socket;  // coral-bgpd's status socket
+  int pid = 0;         // coral-bgpd
+  template <class V>
+  void describe(V& v) {
+    v("name", name);
+    v("dc", dc);
+    v("netns", netns);
+    v("address", address);
+    v("addressV6", address_v6);
+    v("as", as);
+    v("socket", socket);
+    v("pid", pid);
+  }
+  bool operator==(const LabReflector&) const = default;
+};
+
 struct LabPod {
   std::string name;
   std::string pod_namespace;
@@ -92,6 +117,7 @@ struct LabState {
   std::vector<std::string> namespaces;
   std::vector<LabRouter> routers;
   std::vector<LabNode> nodes;
+  std::vector<LabReflector> reflectors;  // bgp: rr
   std::vector<LabPod> pods;
   bool complete = false;  // lab up finished
   template <class V>
@@ -104,6 +130,7 @@ struct LabState {
     v("namespaces", namespaces);
     v("routers", routers);
     v("nodes", nodes);
+    v("reflectors", reflectors);
     v("pods", pods);
     v("complete", complete);
   }

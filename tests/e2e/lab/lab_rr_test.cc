@@ -1,0 +1,104 @@
+// `coralctl lab up --bgp rr` through the real binaries: per DC a coral-bgpd route reflector
+// with the DC's nodes as its clients; pods reach each other, a node routes another node's
+// block over the reflected path (next hop the originating node, not the reflector), and
+// `lab down` leaves no namespace and no coral-bgpd behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/e2e/lab/lab_fixture.h"
+
+namespace coral::testing {
+namespace {
+
+class LabRrTest : public LabFixture {
+ protected:
+  LabRrTest() : LabFixture("rr") {}
+
+  // coral-bgpd processes of this lab (their config path is under the lab directory).
+  std::string reflectorProcesses() const {
+    std::string found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(entry.path() / "cmdline");
+      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (cmdline.find("coral-bgpd") != std::string::npos &&
+          cmdline.find(dir_.path()) != std::string::npos) {
+        found += pid + " ";
+      }
+    }
+    return found;
+  }
+  // The /26 block of an IPv4 address (the lab pools' block size).
+  static std::string blockOf(const std::string& address) {
+    auto ip = split(address, '.', false);
+    if (ip.size() != 4) return "";
+    const int last = parseInt<int>(ip[3]).value_or(0) / 64 * 64;
+    return std::string(ip[0]) + "." + std::string(ip[1]) + "." + std::string(ip[2]) + "." +
+           std::to_string(last) + "/26";
+  }
+  std::string reflectorPeers(const std::string& dc) {
+    return shell(coralctl() + " bgp --socket " + labDir() + "/run/" + dc + "-rr.bgpd.sock peers")
+        .output;
+  }
+  static size_t count(const std::string& text, const std::string& word) {
+    size_t n = 0;
+    for (size_t pos = 0; (pos = text.find(word, pos)) != std::string::npos; pos += word.size()) ++n;
+    return n;
+  }
+};
+
+TEST_F(LabRrTest, NodesOfADcLearnEachOthersBlocksThroughTheirRouteReflector) {
+  auto up = lab("up --bgp rr");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_NE(reflectorProcesses(), "");
+  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
+  ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
+  ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
+  const ExecResult matrix = matrixUntilConnected();
+  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+
+  // dc1-n1: its ToR (eBGP) and the reflector at 10.101.0.2 (iBGP, the node AS) are up, and
+  // dc1-n2's block is routed via dc1-n2 itself: the reflector keeps the next hop.
+  const std::string node_status =
+      shell(coralctl() + " node status --socket " + labDir() + "/run/dc1-n1.sock").output;
+  EXPECT_TRUE(hasRow(node_status, {"10.101.0.1", "65001", "Established"})) << node_status;
+  EXPECT_TRUE(hasRow(node_status, {"10.101.0.2", "64601", "Established"})) << node_status;
+  const std::string block_b = blockOf(podAddress("b"));
+  EXPECT_TRUE(hasRow(node_status, {block_b, "remote-block", "10.101.0.12"})) << block_b << "\n"
+                                                                             << node_status;
+  EXPECT_FALSE(hasRow(node_status, {block_b, "remote-block", "10.101.0.2"})) << node_status;
+
+  // IPv6 too: dc1-n2's v6 block rides the same session, via its v6 underlay address.
+  EXPECT_NE(node_status.find("fd00:100:1::c"), std::string::npos) << node_status;
+  const ExecResult matrix6 = matrixUntilConnected("matrix --ipv6");
+  EXPECT_EQ(matrix6.exit_code, 0) << matrix6.output;
+  EXPECT_EQ(matrix6.output.find("BLOCKED"), std::string::npos) << matrix6.output;
+
+  // The reflectors' sessions: each with the two nodes of its DC, all Established.
+  const std::string dc1 = reflectorPeers("dc1");
+  EXPECT_EQ(count(dc1, "Established"), 2u) << dc1;
+  EXPECT_NE(dc1.find("10.101.0.11"), std::string::npos) << dc1;
+  EXPECT_NE(dc1.find("10.101.0.12"), std::string::npos) << dc1;
+  const std::string dc2 = reflectorPeers("dc2");
+  EXPECT_EQ(count(dc2, "Established"), 2u) << dc2;
+  const std::string status = lab("status").output;
+  EXPECT_NE(status.find("Route reflector dc1-rr"), std::string::npos) << status;
+  EXPECT_NE(status.find("10.101.0.2"), std::string::npos) << status;
+
+  auto refused = lab("up --bgp rr --encapsulation vxlan");  // encapsulated labs run no BGP
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("rr needs encapsulation None"), std::string::npos)
+      << refused.output;
+
+  EXPECT_EQ(lab("down").exit_code, 0);
+  EXPECT_EQ(leftoverNamespaces(), 0u);
+  EXPECT_EQ(reflectorProcesses(), "") << "no coral-bgpd survives lab down";
+}
+
+}  // namespace
+}  // namespace coral::testing
