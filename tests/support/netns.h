@@ -81,4 +81,14 @@ inline bool linkNamespaces(const TestNetns& a, const std::string& a_if, const Te
          b.exec("ip link set " + b_if + " up").exit_code == 0;
 }
 
+// Two node namespaces on one underlay, as the agent tests use it: a veth u1 (in a) - u2
+// (in b) with 10.99.0.1/24 + fd00:99::1/64 and 10.99.0.2/24 + fd00:99::2/64.
+inline bool linkUnderlay(const TestNetns& a, const TestNetns& b) {
+  return linkNamespaces(a, "u1", b, "u2") &&
+         a.exec("ip addr add 10.99.0.1/24 dev u1 && ip addr add fd00:99::1/64 dev u1 nodad")
+                 .exit_code == 0 &&
+         b.exec("ip addr add 10.99.0.2/24 dev u2 && ip addr add fd00:99::2/64 dev u2 nodad")
+                 .exit_code == 0;
+}
+
 }  // namespace coral::testing

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +71,31 @@ class LabFixture : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return matrix;
+  }
+  // The /26 block of an IPv4 address (the lab pools' block size).
+  static std::string blockOf(const std::string& address) {
+    const size_t dot = address.rfind('.');
+    const int last = std::stoi(address.substr(dot + 1));
+    return address.substr(0, dot + 1) + std::to_string(last & ~63) + "/26";
+  }
+  // Pids (space separated) of processes whose command line mentions this lab's directory
+  // and one of `programs`.
+  std::string labProcesses(const std::vector<std::string>& programs = {"bird", "etcd", "corald",
+                                                                       "coral-bgpd"}) const {
+    std::string found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(entry.path() / "cmdline");
+      const std::string cmdline((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+      if (cmdline.find(dir_.path()) == std::string::npos) continue;
+      if (std::any_of(programs.begin(), programs.end(),
+                      [&](const std::string& p) { return cmdline.find(p) != std::string::npos; })) {
+        found += pid + " ";
+      }
+    }
+    return found;
   }
   // Whether a line of `text` holds `words` one after the other, however they are spaced
   // (tables size their columns to what they hold).

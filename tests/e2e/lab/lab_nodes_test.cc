@@ -35,12 +35,6 @@ class LabNodesTest : public LabFixture {
     }
     return found;
   }
-  // The /26 block of an IPv4 address (the lab pools' block size).
-  static std::string blockOf(const std::string& address) {
-    const size_t dot = address.rfind('.');
-    const int last = std::stoi(address.substr(dot + 1));
-    return address.substr(0, dot + 1) + std::to_string(last & ~63) + "/26";
-  }
   // The node's IPv6 block (its blackhole route; the lab is dual stack).
   std::string v6BlockOf(const std::string& node) const {
     // split() returns views: the output must outlive them.

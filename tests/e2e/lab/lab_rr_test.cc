@@ -17,29 +17,6 @@ class LabRrTest : public LabFixture {
  protected:
   LabRrTest() : LabFixture("rr") {}
 
-  // coral-bgpd processes of this lab (their config path is under the lab directory).
-  std::string reflectorProcesses() const {
-    std::string found;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-      const std::string pid = entry.path().filename();
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream in(entry.path() / "cmdline");
-      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (cmdline.find("coral-bgpd") != std::string::npos &&
-          cmdline.find(dir_.path()) != std::string::npos) {
-        found += pid + " ";
-      }
-    }
-    return found;
-  }
-  // The /26 block of an IPv4 address (the lab pools' block size).
-  static std::string blockOf(const std::string& address) {
-    auto ip = split(address, '.', false);
-    if (ip.size() != 4) return "";
-    const int last = parseInt<int>(ip[3]).value_or(0) / 64 * 64;
-    return std::string(ip[0]) + "." + std::string(ip[1]) + "." + std::string(ip[2]) + "." +
-           std::to_string(last) + "/26";
-  }
   std::string reflectorPeers(const std::string& dc) {
     return shell(coralctl() + " bgp --socket " + labDir() + "/run/" + dc + "-rr.bgpd.sock peers")
         .output;
@@ -54,7 +31,7 @@ class LabRrTest : public LabFixture {
 TEST_F(LabRrTest, NodesOfADcLearnEachOthersBlocksThroughTheirRouteReflector) {
   auto up = lab("up --bgp rr");
   ASSERT_EQ(up.exit_code, 0) << up.output;
-  EXPECT_NE(reflectorProcesses(), "");
+  EXPECT_NE(labProcesses({"coral-bgpd"}), "");
   ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
   ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
   ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
@@ -97,7 +74,7 @@ TEST_F(LabRrTest, NodesOfADcLearnEachOthersBlocksThroughTheirRouteReflector) {
 
   EXPECT_EQ(lab("down").exit_code, 0);
   EXPECT_EQ(leftoverNamespaces(), 0u);
-  EXPECT_EQ(reflectorProcesses(), "") << "no coral-bgpd survives lab down";
+  EXPECT_EQ(labProcesses({"coral-bgpd"}), "") << "no coral-bgpd survives lab down";
 }
 
 }  // namespace

@@ -15,23 +15,6 @@ namespace {
 class LabTest : public LabFixture {
  protected:
   LabTest() : LabFixture("t") {}
-
-  // Processes whose command line mentions the lab's directory (corald, bird, etcd).
-  std::string labProcesses() const {
-    std::string found;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-      const std::string pid = entry.path().filename();
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream in(entry.path() / "cmdline");
-      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (cmdline.find(dir_.path()) != std::string::npos &&
-          (cmdline.starts_with("bird") || cmdline.starts_with("etcd") ||
-           cmdline.find("corald") != std::string::npos)) {
-        found += pid + " ";
-      }
-    }
-    return found;
-  }
 };
 
 TEST_F(LabTest, UpPodsConnectivityAndDown) {

@@ -34,13 +34,7 @@ class CoraldNodeTest : public ::testing::Test {
     n1_ = std::make_unique<TestNetns>("cn1");
     n2_ = std::make_unique<TestNetns>("cn2");
     ASSERT_TRUE(n1_->ok() && n2_->ok());
-    ASSERT_TRUE(linkNamespaces(*n1_, "u1", *n2_, "u2"));
-    ASSERT_EQ(n1_->exec("ip addr add 10.99.0.1/24 dev u1 && ip addr add fd00:99::1/64 dev u1 nodad")
-                  .exit_code,
-              0);
-    ASSERT_EQ(n2_->exec("ip addr add 10.99.0.2/24 dev u2 && ip addr add fd00:99::2/64 dev u2 nodad")
-                  .exit_code,
-              0);
+    ASSERT_TRUE(linkUnderlay(*n1_, *n2_));
     store_url_ = "file://" + tmp_.path() + "/store";
     apply(R"(
 apiVersion: coral.network/v1

@@ -29,13 +29,7 @@ class CoraldTest : public ::testing::Test {
     n2_ = std::make_unique<TestNetns>("n2");
     for (const char* p : {"pa", "pb", "pc"}) pods_.push_back(std::make_unique<TestNetns>(p));
     ASSERT_TRUE(n1_->ok() && n2_->ok());
-    ASSERT_TRUE(linkNamespaces(*n1_, "u1", *n2_, "u2"));
-    ASSERT_EQ(n1_->exec("ip addr add 10.99.0.1/24 dev u1 && ip addr add fd00:99::1/64 dev u1 nodad")
-                  .exit_code,
-              0);
-    ASSERT_EQ(n2_->exec("ip addr add 10.99.0.2/24 dev u2 && ip addr add fd00:99::2/64 dev u2 nodad")
-                  .exit_code,
-              0);
+    ASSERT_TRUE(linkUnderlay(*n1_, *n2_));
 
     store_url_ = "file://" + tmp_.path() + "/store";
     auto backend = datastore::openBackend(store_url_);
