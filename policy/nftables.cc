@@ -218,38 +218,50 @@ std::string quotedList(const std::vector<std::string>& names) {
 
 }  // namespace
 
+namespace {
+
+// The rules every endpoint chain and staged chain starts with: conntrack, neighbour
+// discovery, clearing the verdict marks, then (with `from_node`) the node-address allow.
+std::vector<EndpointRule> chainPrologue(const std::string& who, bool from_node) {
+  using K = EndpointRule::Kind;
+  std::vector<EndpointRule> out = {
+      {K::kAcceptEstablished, "", commentText(who + ": established")},
+      {K::kDropInvalid, "", commentText(who + ": invalid")},
+      {K::kAcceptNeighbourDiscovery, "", commentText(who + ": IPv6 neighbour discovery")},
+      {K::kClearMarks, "", commentText(who + ": clear verdict marks")},
+  };
+  if (from_node) {
+    out.push_back(
+        {K::kReturnFromNode4, "", commentText(who + ": from this node (kubelet probes)")});
+    out.push_back(
+        {K::kReturnFromNode6, "", commentText(who + ": from this node (kubelet probes)")});
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> stagedChainRules(const Program& program, Direction d) {
+  using K = EndpointRule::Kind;
   const bool in = d == Direction::kIngress;
   const std::string who = fmt::format("staged {}", directionName(d));
   const std::string iface = in ? "oifname" : "iifname";
-  std::vector<std::string> out = {
-      fmt::format("ct state established,related counter accept {}", comment(who + ": established")),
-      fmt::format("ct state invalid counter drop {}", comment(who + ": invalid")),
-      fmt::format("meta l4proto ipv6-icmp icmpv6 type {}-{} counter accept {}",
-                  kNeighbourDiscoveryFirst, kNeighbourDiscoveryLast,
-                  comment(who + ": IPv6 neighbour discovery")),
-      fmt::format("counter meta mark set meta mark & 0x{:08x} {}", ~(kAcceptMark | kPassMark),
-                  comment(who + ": clear verdict marks")),
-  };
+  std::vector<std::string> out;
   // The node-address sets exist once the node has an endpoint (and so whenever one is staged).
-  if (in && program.sets.count(kNodeSetV4)) {
-    out.push_back(fmt::format("ip saddr @{} counter return {}", kNodeSetV4,
-                              comment(who + ": from this node (kubelet probes)")));
-    out.push_back(fmt::format("ip6 saddr @{} counter return {}", kNodeSetV6,
-                              comment(who + ": from this node (kubelet probes)")));
+  for (const auto& r : chainPrologue(who, in && program.sets.count(kNodeSetV4) > 0)) {
+    out.push_back(renderEndpointRule(r));
   }
   for (const PolicyChain* chain : policyChainsInOrder(program, d)) {
     out.push_back(fmt::format("{} @{} counter jump {} {}", iface, stagedPolicySet(chain->name),
                               chain->name, comment(who + ": policy " + chain->policy_id)));
-    out.push_back(fmt::format("meta mark & 0x{:08x} != 0 counter return {}",
-                              kAcceptMark | kPassMark,
-                              comment(who + ": allowed or passed by " + chain->policy_id)));
+    out.push_back(renderEndpointRule(
+        {K::kReturnIfMarked, "", commentText(who + ": allowed or passed by " + chain->policy_id)}));
   }
   out.push_back(fmt::format("{} @{} counter drop {}", iface,
                             in ? kStagedDenySetIn : kStagedDenySetOut,
                             comment(who + ": default deny, a policy selects it")));
-  out.push_back(
-      fmt::format("counter return {}", comment(who + ": no policy selects it, profile allows")));
+  out.push_back(renderEndpointRule(
+      {K::kReturn, "", commentText(who + ": no policy selects it, profile allows")}));
   return out;
 }
 
@@ -262,18 +274,7 @@ std::string commentText(std::string_view text) {
 std::vector<EndpointRule> endpointRules(const EndpointProgram& ep, const EndpointChain& chain) {
   using K = EndpointRule::Kind;
   const std::string who = fmt::format("{} {}", ep.endpoint_id, directionName(chain.direction));
-  std::vector<EndpointRule> out = {
-      {K::kAcceptEstablished, "", commentText(who + ": established")},
-      {K::kDropInvalid, "", commentText(who + ": invalid")},
-      {K::kAcceptNeighbourDiscovery, "", commentText(who + ": IPv6 neighbour discovery")},
-      {K::kClearMarks, "", commentText(who + ": clear verdict marks")},
-  };
-  if (chain.allow_from_node) {
-    out.push_back(
-        {K::kReturnFromNode4, "", commentText(who + ": from this node (kubelet probes)")});
-    out.push_back(
-        {K::kReturnFromNode6, "", commentText(who + ": from this node (kubelet probes)")});
-  }
+  std::vector<EndpointRule> out = chainPrologue(who, chain.allow_from_node);
   if (!chain.isolated()) {
     out.push_back({K::kReturn, "", commentText(who + ": no policy selects it, profile allows")});
     return out;
