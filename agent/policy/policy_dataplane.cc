@@ -41,14 +41,11 @@ class NftPolicyDataplane : public PolicyDataplane {
 
   absl::Status writeDelta(const policy::Program& after, const policy::MemberMap& /*after_members*/,
                           const policy::ProgramChange& change, PolicyApplyStats& stats) override {
-    policy::Stager::Plan plan = stager_.plan(after, change);
-    absl::Status status = writePlan(after, plan, stats);
+    const policy::Stager::Plan plan = stager_.plan(after, change);
+    absl::Status status = writeStagerPlan(after, plan, stats);
     if (status.ok()) {
-      stager_.commit();
       auto in = plan.staging.add.find(policy::kStagedSetIn);
       stats.staged = in == plan.staging.add.end() ? 0 : in->second.size();
-    } else {
-      stager_.reset();
     }
     return status;
   }
@@ -56,15 +53,10 @@ class NftPolicyDataplane : public PolicyDataplane {
   size_t stagedLocked() const override { return stager_.staged(); }
 
   absl::Status consolidateLocked(const policy::Program& program, PolicyApplyStats& stats) override {
-    if (stager_.staged() == 0) return absl::OkStatus();
-    policy::Stager::Plan plan = stager_.consolidate(program);
-    absl::Status status = writePlan(program, plan, stats);
-    if (status.ok()) {
-      stats.consolidated = stager_.staged();
-      stager_.commit();
-    } else {
-      stager_.reset();
-    }
+    const size_t staged = stager_.staged();
+    if (staged == 0) return absl::OkStatus();
+    absl::Status status = writeStagerPlan(program, stager_.consolidate(program), stats);
+    if (status.ok()) stats.consolidated = staged;
     return status;
   }
 
@@ -88,6 +80,19 @@ class NftPolicyDataplane : public PolicyDataplane {
   }
 
  private:
+  // Writes a plan of stager_ and makes it the stager's state; after a failure the kernel's
+  // state is unknown and the next write is a full one, in which nothing is staged.
+  absl::Status writeStagerPlan(const policy::Program& after, const policy::Stager::Plan& plan,
+                               PolicyApplyStats& stats) {
+    absl::Status status = writePlan(after, plan, stats);
+    if (status.ok()) {
+      stager_.commit();
+    } else {
+      stager_.reset();
+    }
+    return status;
+  }
+
   absl::Status writePlan(const policy::Program& after, const policy::Stager::Plan& plan,
                          PolicyApplyStats& stats) {
     if (netlink_ && NftnlWriter::handles(after, plan.change)) {
