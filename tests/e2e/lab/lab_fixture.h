@@ -97,6 +97,24 @@ class LabFixture : public ::testing::Test {
     }
     return found;
   }
+  // `lab up` with `up_args`, pods a on dc1-n1, b on dc1-n2 and c on dc2-n1, and a matrix in
+  // which every pair connects. Call through ASSERT_NO_FATAL_FAILURE.
+  void upWithThreePods(const std::string& up_args) {
+    auto up = lab("up " + up_args);
+    ASSERT_EQ(up.exit_code, 0) << up.output;
+    for (const char* pod : {"a --node dc1-n1", "b --node dc1-n2", "c --node dc2-n1"}) {
+      auto added = lab(std::string("pod add ") + pod);
+      ASSERT_EQ(added.exit_code, 0) << added.output;
+    }
+    const ExecResult matrix = matrixUntilConnected();
+    ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+    EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  }
+  // `coralctl node status` of a node's corald (its status socket in the lab's run dir).
+  std::string nodeStatus(const std::string& node) const {
+    return shell(coralctl() + " node status --socket " + labDir() + "/run/" + node + ".sock")
+        .output;
+  }
   // Whether a line of `text` holds `words` one after the other, however they are spaced
   // (tables size their columns to what they hold).
   static bool hasRow(const std::string& text, const std::vector<std::string>& words) {

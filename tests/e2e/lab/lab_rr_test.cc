@@ -29,20 +29,12 @@ class LabRrTest : public LabFixture {
 };
 
 TEST_F(LabRrTest, NodesOfADcLearnEachOthersBlocksThroughTheirRouteReflector) {
-  auto up = lab("up --bgp rr");
-  ASSERT_EQ(up.exit_code, 0) << up.output;
+  ASSERT_NO_FATAL_FAILURE(upWithThreePods("--bgp rr"));
   EXPECT_NE(labProcesses({"coral-bgpd"}), "");
-  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
-  ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
-  ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
-  const ExecResult matrix = matrixUntilConnected();
-  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
-  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
 
   // dc1-n1: its ToR (eBGP) and the reflector at 10.101.0.2 (iBGP, the node AS) are up, and
   // dc1-n2's block is routed via dc1-n2 itself: the reflector keeps the next hop.
-  const std::string node_status =
-      shell(coralctl() + " node status --socket " + labDir() + "/run/dc1-n1.sock").output;
+  const std::string node_status = nodeStatus("dc1-n1");
   EXPECT_TRUE(hasRow(node_status, {"10.101.0.1", "65001", "Established"})) << node_status;
   EXPECT_TRUE(hasRow(node_status, {"10.101.0.2", "64601", "Established"})) << node_status;
   const std::string block_b = blockOf(podAddress("b"));

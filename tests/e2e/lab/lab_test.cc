@@ -131,14 +131,7 @@ TEST_F(LabTest, UpPodsConnectivityAndDown) {
 }
 
 TEST_F(LabTest, VxlanLabConnectsPodsAcrossNodesAndDcsWithoutPodRoutesOnTheRouters) {
-  auto up = lab("up --encapsulation vxlan");
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
-  ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
-  ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
-  const ExecResult matrix = matrixUntilConnected();
-  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
-  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  ASSERT_NO_FATAL_FAILURE(upWithThreePods("--encapsulation vxlan"));
   // The routers know the nodes' subnets and nothing of pods; the nodes tunnel.
   for (const char* router : {"dc1-r", "dc2-r"}) {
     auto routes = shell("ip netns exec " + netns(router) + " ip route").output;
@@ -209,18 +202,10 @@ TEST_F(LabTest, DownWithoutTheStateFileStillStopsEtcdAndEveryNamespace) {
 }
 
 TEST_F(LabTest, BgpMeshPeersTheNodesOfADcOverIbgpBesidesTheirTor) {
-  auto up = lab("up --bgp mesh");
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  ASSERT_EQ(lab("pod add a --node dc1-n1").exit_code, 0);
-  ASSERT_EQ(lab("pod add b --node dc1-n2").exit_code, 0);
-  ASSERT_EQ(lab("pod add c --node dc2-n1").exit_code, 0);
-  const ExecResult matrix = matrixUntilConnected();
-  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
-  EXPECT_EQ(matrix.output.find("BLOCKED"), std::string::npos) << matrix.output;
+  ASSERT_NO_FATAL_FAILURE(upWithThreePods("--bgp mesh"));
   // dc1-n1 peers with its ToR (eBGP) and with dc1-n2 (iBGP, the DC's node AS), and routes
   // dc1-n2's block over the path it learned from it.
-  const std::string node_status =
-      shell(coralctl() + " node status --socket " + labDir() + "/run/dc1-n1.sock").output;
+  const std::string node_status = nodeStatus("dc1-n1");
   EXPECT_TRUE(hasRow(node_status, {"10.101.0.1", "65001", "Established"})) << node_status;
   EXPECT_TRUE(hasRow(node_status, {"10.101.0.12", "64601", "Established"})) << node_status;
   EXPECT_TRUE(hasRow(node_status, {"10.244.0.64/26", "remote-block", "10.101.0.12"}))
