@@ -66,10 +66,29 @@ Json toJson(const YAML::Node& node) {
   return nullptr;
 }
 
+// True for the plain scalars a YAML 1.1 reader (kubectl's go-yaml v2, PyYAML) resolves to
+// something other than a string: booleans (yes/no/on/off/y/n), integers with underscores,
+// 0b/0o/0x or sexagesimal digits (64512:10), floats, timestamps, null, merge and value
+// keys. We read YAML 1.2 ourselves, but what `get -o yaml` writes must mean the same to
+// those tools, so such strings are quoted.
+bool isYaml11NonString(const std::string& s) {
+  static const std::regex kBool(
+      "y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF");
+  static const std::regex kInt(
+      "[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*|[1-9][0-9_]*(:[0-5]?[0-9])+)");
+  static const std::regex kFloat(
+      "[-+]?([0-9][0-9_]*)?\\.[0-9_.]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-"
+      "9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+");
+  static const std::regex kTimestamp("[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \\t].*)?");
+  static const std::regex kNull("~|null|Null|NULL");
+  return s == "<<" || s == "=" || std::regex_match(s, kBool) || std::regex_match(s, kInt) ||
+         std::regex_match(s, kFloat) || std::regex_match(s, kTimestamp) ||
+         std::regex_match(s, kNull);
+}
+
 bool needsQuotes(const std::string& s) {
   if (s.empty()) return true;
-  const Json as_plain = plainScalar(s);
-  return !as_plain.is_string();
+  return !plainScalar(s).is_string() || isYaml11NonString(s);
 }
 
 void emit(YAML::Emitter& out, const Json& j) {
@@ -113,24 +132,34 @@ void emit(YAML::Emitter& out, const Json& j) {
 }  // namespace
 
 std::vector<YamlDocument> parseYamlDocuments(std::string_view text) {
-  // Split at lines that start a new document ("---" alone or followed by a space).
+  // Split at document markers ourselves rather than with YAML::LoadAll, so a syntax error
+  // in one document does not hide the others and each error names its own line. A marker
+  // is "---" at the start of a line, alone or followed by a space or tab; the rest of its
+  // line ("--- {kind: IPPool}", "--- !tag", "--- |") is the start of the next document,
+  // kept in place by blanking the marker so line and column numbers stay right.
   struct Chunk {
-    int line;
+    int base;  // line of the chunk's first line (error marks count from it)
+    int line;  // line where the document's content starts
     std::string text;
   };
-  std::vector<Chunk> chunks{{1, ""}};
+  std::vector<Chunk> chunks{{1, 1, ""}};
   int line_no = 0;
   for (std::string_view line : split(text, '\n')) {
     ++line_no;
     std::string_view trimmed = line;
     if (!trimmed.empty() && trimmed.back() == '\r') trimmed.remove_suffix(1);
-    const bool separator =
-        trimmed.substr(0, 3) == "---" && (trimmed.size() == 3 || trimmed[3] == ' ');
+    const bool separator = trimmed.substr(0, 3) == "---" &&
+                           (trimmed.size() == 3 || trimmed[3] == ' ' || trimmed[3] == '\t');
     if (separator) {
-      chunks.push_back({line_no + 1, ""});
+      const std::string_view rest = trimmed.substr(3);
+      const std::string_view content = trim(rest);
+      const bool starts_here = !content.empty() && content[0] != '#';
+      chunks.push_back({line_no, starts_here ? line_no : line_no + 1, "   "});
+      chunks.back().text.append(rest);
+      chunks.back().text.push_back('\n');
       continue;
     }
-    if (trimmed == "...") continue;
+    if (trimmed == "..." || trimmed.starts_with("... ") || trimmed.starts_with("...\t")) continue;
     chunks.back().text.append(line);
     chunks.back().text.push_back('\n');
   }
@@ -145,9 +174,11 @@ std::vector<YamlDocument> parseYamlDocuments(std::string_view text) {
       doc.index = ++index;
       doc.json = toJson(node);
     } catch (const YAML::Exception& e) {
-      doc.index = ++index;
+      // Load (syntax) or toJson (duplicate key) threw; toJson runs after the index was
+      // taken, so count this document only if that had not happened yet.
+      if (doc.index == 0) doc.index = ++index;
       doc.json = absl::InvalidArgumentError(
-          fmt::format("YAML syntax error at line {}, column {}: {}", chunk.line + e.mark.line,
+          fmt::format("YAML syntax error at line {}, column {}: {}", chunk.base + e.mark.line,
                       e.mark.column + 1, e.msg));
     }
     docs.push_back(std::move(doc));

@@ -18,11 +18,14 @@ struct YamlDocument {
   absl::StatusOr<Json> json = Json();
 };
 
-// Splits on `---` lines and converts each document. Empty documents are skipped.
+// Splits on `---` markers and converts each document; a document may start on its marker
+// line (`--- {kind: IPPool, ...}`). Empty documents are skipped and not counted in index.
 // Plain scalars become booleans, integers, floats or null as YAML 1.2's core schema says;
 // quoted scalars stay strings.
 std::vector<YamlDocument> parseYamlDocuments(std::string_view text);
 
+// Strings that a YAML 1.1 reader (kubectl, PyYAML) would read as a bool, number,
+// timestamp or null ("yes", "off", "1_000", "2026-01-01", "~") are written quoted.
 std::string jsonToYaml(const Json& json);
 
 struct ParsedResource {
