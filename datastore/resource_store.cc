@@ -23,11 +23,15 @@ std::string newUid() {
                      static_cast<uint32_t>(0x8000 | ((b >> 48) & 0x3fff)), b & 0xffffffffffffULL);
 }
 
+// IPPool "blue", NetworkPolicy "shop/allow-web".
+std::string describe(const model::KindInfo& kind, std::string_view ns, std::string_view name) {
+  return ns.empty() || !kind.namespaced ? fmt::format("{} \"{}\"", kind.kind, name)
+                                        : fmt::format("{} \"{}/{}\"", kind.kind, ns, name);
+}
+
 absl::Status withName(const absl::Status& s, const model::KindInfo& kind, std::string_view ns,
                       std::string_view name) {
-  const std::string who = ns.empty() || !kind.namespaced
-                              ? fmt::format("{} \"{}\"", kind.kind, name)
-                              : fmt::format("{} \"{}/{}\"", kind.kind, ns, name);
+  const std::string who = describe(kind, ns, name);
   switch (s.code()) {
     case absl::StatusCode::kNotFound:
       return absl::NotFoundError(fmt::format("{} not found", who));
@@ -177,13 +181,45 @@ absl::StatusOr<std::pair<model::Resource, ApplyResult>> ResourceStore::apply(
     model::Resource resource) {
   CORAL_RETURN_IF_ERROR(model::normalize(resource));
   const model::KindInfo& kind = *kindOfResource(resource);
+  const auto& ns = resource.metadata.namespace_;
+  const auto& name = resource.metadata.name;
+  // An input that carries a resourceVersion was read from the store (get -o yaml): apply
+  // it only over that version, as kubectl does, so a change made since is not lost.
+  if (!resource.metadata.resource_version.empty()) {
+    CORAL_ASSIGN_OR_RETURN(Revision expected,
+                           parseResourceVersion(resource.metadata.resource_version));
+    auto existing = get(kind, ns, name);
+    if (isNotFound(existing.status())) {
+      return absl::AbortedError(fmt::format(
+          "{}: the input has metadata.resourceVersion {} but it no longer exists (deleted "
+          "since it was read); remove metadata.resourceVersion to create it again",
+          describe(kind, ns, name), expected));
+    }
+    if (!existing.ok()) return existing.status();
+    auto conflict = [&](std::string_view current) {
+      return absl::AbortedError(fmt::format(
+          "{}: resourceVersion conflict: the input has resourceVersion {} but the stored "
+          "object is at {} (someone else changed it since it was read); get it again and "
+          "re-apply your change",
+          describe(kind, ns, name), expected, current));
+    };
+    if (existing->metadata.resource_version != std::to_string(expected)) {
+      return conflict(existing->metadata.resource_version);
+    }
+    if (sameContent(*existing, resource)) return std::make_pair(*existing, ApplyResult::kUnchanged);
+    auto updated = update(resource);
+    if (updated.ok()) return std::make_pair(*updated, ApplyResult::kConfigured);
+    if (isConflict(updated.status())) {
+      auto now = get(kind, ns, name);
+      return conflict(now.ok() ? now->metadata.resource_version : std::string("?"));
+    }
+    return updated.status();
+  }
   absl::Status last;
   for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
-    auto existing = get(kind, resource.metadata.namespace_, resource.metadata.name);
+    auto existing = get(kind, ns, name);
     if (isNotFound(existing.status())) {
-      model::Resource fresh = resource;
-      fresh.metadata.resource_version.clear();
-      auto created = create(fresh);
+      auto created = create(resource);
       if (created.ok()) return std::make_pair(*created, ApplyResult::kCreated);
       last = created.status();
       if (!isAlreadyExists(last)) return last;

@@ -68,7 +68,10 @@ class ResourceStore {
   // that version (kAborted otherwise); without, unconditionally. uid and
   // creationTimestamp are kept from the stored object.
   absl::StatusOr<model::Resource> update(model::Resource resource, LeaseId lease = 0);
-  // Create or update, retrying on races; says what happened.
+  // Create or update, retrying on races; says what happened. With
+  // metadata.resourceVersion set (an object read from the store and edited), only over
+  // that version: kAborted naming both versions when it changed or was deleted since, and
+  // nothing is written. Without it, create or overwrite whatever is stored.
   absl::StatusOr<std::pair<model::Resource, ApplyResult>> apply(model::Resource resource);
   // With resource_version, only if it is still that version.
   absl::StatusOr<Revision> remove(const model::KindInfo& kind, std::string_view ns,

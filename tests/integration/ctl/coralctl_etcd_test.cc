@@ -21,7 +21,7 @@ class CoralctlEtcdTest : public CoralctlTest {
     CoralctlTest::SetUp();
     // A clean store per test: delete everything Coral wrote.
     run("delete -f " + examples().string() + " --ignore-not-found");
-    run("delete ippool good blue typo --ignore-not-found");
+    run("delete ippool good blue typo rv --ignore-not-found");
   }
   std::string url() override { return etcd_->url(); }
   static inline EtcdProcess* etcd_ = nullptr;

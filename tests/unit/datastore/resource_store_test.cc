@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
 #include "common/strings.h"
@@ -99,6 +101,42 @@ TEST_F(ResourceStoreTest, ApplyCreatesConfiguresAndSkipsUnchanged) {
   EXPECT_EQ(store_->apply(r)->second, ApplyResult::kUnchanged);
   r.spec["natOutgoing"] = true;
   EXPECT_EQ(store_->apply(r)->second, ApplyResult::kConfigured);
+}
+
+// get -o yaml > f; someone else changes it; apply -f f must not undo their change.
+TEST_F(ResourceStoreTest, ApplyWithAStaleResourceVersionConflictsAndWritesNothing) {
+  auto read = model::toResource(store_->create(pool("blue", "10.0.0.0/16")).value());
+  const std::string v1 = read.metadata.resource_version;
+  IPPool theirs = store_->get<IPPool>("blue").value();
+  theirs.spec.disabled = true;
+  const std::string v2 = store_->update(theirs).value().metadata.resource_version;
+  model::Resource mine = read;
+  mine.spec["natOutgoing"] = true;
+  auto applied = store_->apply(mine);
+  ASSERT_TRUE(isConflict(applied.status())) << applied.status();
+  EXPECT_EQ(errorMessage(applied.status()),
+            fmt::format("IPPool \"blue\": resourceVersion conflict: the input has "
+                        "resourceVersion {} but the stored object is at {} (someone else "
+                        "changed it since it was read); get it again and re-apply your change",
+                        v1, v2));
+  auto stored = store_->get<IPPool>("blue").value();
+  EXPECT_EQ(stored.metadata.resource_version, v2);
+  EXPECT_TRUE(stored.spec.disabled);
+  EXPECT_FALSE(stored.spec.nat_outgoing);
+  // The same content at the current version applies; unchanged input is "unchanged".
+  mine.metadata.resource_version = v2;
+  mine.spec["disabled"] = true;
+  EXPECT_EQ(store_->apply(mine).value().second, ApplyResult::kConfigured);
+  EXPECT_TRUE(store_->get<IPPool>("blue")->spec.nat_outgoing);
+  // Deleted since it was read: a conflict too, not a silent re-create.
+  ASSERT_TRUE(store_->remove(model::kindOf<IPPool>(), "", "blue").ok());
+  auto gone = store_->apply(mine);
+  ASSERT_TRUE(isConflict(gone.status())) << gone.status();
+  EXPECT_NE(errorMessage(gone.status()).find("no longer exists"), std::string::npos);
+  EXPECT_TRUE(isNotFound(store_->get<IPPool>("blue").status()));
+  // Without a resourceVersion apply creates or overwrites, as before.
+  mine.metadata.resource_version.clear();
+  EXPECT_EQ(store_->apply(mine).value().second, ApplyResult::kCreated);
 }
 
 TEST_F(ResourceStoreTest, RemoveWithVersion) {
