@@ -75,10 +75,19 @@ int main(int argc, char** argv) {
   if (node_cmds.parsed()) return node_cmds.run(std::cout, std::cerr);
 
   if (bgp_cmd->parsed()) return ctl::runBgp(bgp_opts, std::cout, std::cerr);
-  auto backend = datastore::openBackend(datastore_url);
+  // A read (get) must not create a store where there is none, as kubectl and calicoctl
+  // fail rather than invent an empty cluster; it says how to point at the right one.
+  datastore::OpenOptions open_options;
+  open_options.create_if_missing = !get->parsed();
+  auto backend = datastore::openBackend(datastore_url, open_options);
   if (!backend.ok()) {
     std::cerr << fmt::format("error: datastore {}: {}\n", datastore_url,
                              errorMessage(backend.status()));
+    if (datastore::isNotFound(backend.status())) {
+      std::cerr << "Choose the datastore with --datastore URL or CORAL_DATASTORE "
+                   "(file:///path, etcd://host:port, kubernetes), or apply a resource to "
+                   "create this one.\n";
+    }
     return 1;
   }
   datastore::ResourceStore store(**backend);

@@ -112,7 +112,9 @@ class Backend {
 using BackendPtr = std::unique_ptr<Backend>;
 
 // Opens a backend from a URL:
-//   file:///var/lib/coral           the embedded store in a directory (created if missing)
+//   file:///var/lib/coral           the embedded store in a directory (created if missing);
+//     ?compactBytes=N compacts the log whenever a write leaves it longer than N bytes
+//     (default 32 MiB, 0 never; small values are for tests)
 //   etcd://host:port[,host:port]    etcd v3; options as query parameters:
 //     ?cacert=PATH&cert=PATH&key=PATH (TLS), &username=U&password=P (auth),
 //     &timeout_ms=N (per-request deadline, default 5000)
@@ -122,6 +124,14 @@ using BackendPtr = std::unique_ptr<Backend>;
 //                                   (datastore/kubernetes/kube_config.h)
 // A bare path (no scheme) is a file store.
 absl::StatusOr<BackendPtr> openBackend(std::string_view url);
+
+struct OpenOptions {
+  // False for read-only users (coralctl get): a file store that does not exist is
+  // kNotFound rather than created, and one whose lock file is not writable opens
+  // read-only (FileBackendOptions::create_if_missing). Other backends ignore it.
+  bool create_if_missing = true;
+};
+absl::StatusOr<BackendPtr> openBackend(std::string_view url, const OpenOptions& options);
 
 // The default URL when neither --datastore nor CORAL_DATASTORE says otherwise.
 inline constexpr std::string_view kDefaultDatastoreUrl = "file:///var/lib/coral";

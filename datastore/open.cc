@@ -8,9 +8,15 @@
 
 namespace coral::datastore {
 
-absl::StatusOr<BackendPtr> openBackend(std::string_view url) {
+absl::StatusOr<BackendPtr> openBackend(std::string_view url) { return openBackend(url, {}); }
+
+absl::StatusOr<BackendPtr> openBackend(std::string_view url, const OpenOptions& options) {
   if (url.empty()) url = kDefaultDatastoreUrl;
-  if (url.starts_with("file://")) return openFileBackend(url.substr(7));
+  if (url.starts_with("file://")) {
+    FileBackendOptions file_options;
+    file_options.create_if_missing = options.create_if_missing;
+    return openFileBackendUrl(url, file_options);
+  }
   if (url.starts_with("etcd://") || url.starts_with("etcds://") ||
       url.starts_with("etcd+unix://")) {
     return openEtcdBackend(url);
@@ -24,7 +30,9 @@ absl::StatusOr<BackendPtr> openBackend(std::string_view url) {
                     "etcd+unix:///socket or kubernetes[:///kubeconfig])",
                     url));
   }
-  return openFileBackend(url);  // a bare path
+  FileBackendOptions file_options;  // a bare path, taken as it is (no query)
+  file_options.create_if_missing = options.create_if_missing;
+  return openFileBackend(url, file_options);
 }
 
 }  // namespace coral::datastore

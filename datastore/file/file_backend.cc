@@ -4,6 +4,7 @@
 #include "datastore/file/file_backend.h"
 
 #include "common/status.h"
+#include "common/strings.h"
 #include "datastore/file/store.h"
 #include "fmt/format.h"
 
@@ -244,6 +245,33 @@ absl::StatusOr<BackendPtr> openFileBackend(std::string_view directory,
   CORAL_ASSIGN_OR_RETURN(std::shared_ptr<Store> store,
                          Store::open(std::string(directory), options));
   return std::make_unique<FileBackend>(std::move(store));
+}
+
+absl::StatusOr<BackendPtr> openFileBackendUrl(std::string_view url, FileBackendOptions options) {
+  std::string_view rest = url;
+  if (rest.starts_with("file://")) rest.remove_prefix(7);
+  const size_t question = rest.find('?');
+  const std::string_view directory = rest.substr(0, question);
+  if (question != std::string_view::npos) {
+    for (std::string_view param : split(rest.substr(question + 1), '&')) {
+      if (param.empty()) continue;
+      const size_t eq = param.find('=');
+      const std::string_view name = param.substr(0, eq);
+      const std::string_view value = eq == std::string_view::npos ? "" : param.substr(eq + 1);
+      if (name != "compactBytes") {
+        return absl::InvalidArgumentError(fmt::format(
+            "datastore URL \"{}\": unknown option \"{}\" (a file store takes compactBytes=N)", url,
+            name));
+      }
+      auto bytes = parseInt<uint64_t>(value);
+      if (!bytes) {
+        return absl::InvalidArgumentError(fmt::format(
+            "datastore URL \"{}\": compactBytes \"{}\" is not a byte count", url, value));
+      }
+      options.auto_compact_bytes = *bytes;
+    }
+  }
+  return openFileBackend(directory, options);
 }
 
 }  // namespace coral::datastore

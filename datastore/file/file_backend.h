@@ -22,11 +22,20 @@ struct FileBackendOptions {
   uint64_t auto_compact_bytes = 32u << 20;
   // How often a waiting watch looks for changes made by other processes.
   std::chrono::milliseconds poll_interval{10};
+  // False for readers (coralctl get): a directory without a store is kNotFound instead of
+  // becoming a new store, and when the lock file is not writable (another user's store)
+  // the store opens read-only: no lock is needed to read, writes fail with
+  // kPermissionDenied, and keys of expired leases stay visible until a writer sweeps them.
+  bool create_if_missing = true;
 };
 
-// Opens (creating if missing) the store in `directory`.
+// Opens the store in `directory` (creating it if missing, unless told not to).
 absl::StatusOr<BackendPtr> openFileBackend(std::string_view directory);
 absl::StatusOr<BackendPtr> openFileBackend(std::string_view directory,
                                            const FileBackendOptions& options);
+// "file:///var/lib/coral?compactBytes=N": the directory, and options from the query
+// (compactBytes sets auto_compact_bytes; tests use small values to compact often).
+absl::StatusOr<BackendPtr> openFileBackendUrl(std::string_view url,
+                                              FileBackendOptions options = {});
 
 }  // namespace coral::datastore

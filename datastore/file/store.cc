@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "common/log.h"
 #include "common/status.h"
@@ -61,13 +62,33 @@ absl::StatusOr<std::shared_ptr<Store>> Store::open(std::string directory,
                                                    const FileBackendOptions& options) {
   if (directory.empty()) return absl::InvalidArgumentError("file datastore: empty directory");
   while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
-  CORAL_RETURN_IF_ERROR(makeDirectories(directory));
-  std::shared_ptr<Store> store(new Store(directory, options));
   const std::string lock_path = joinPath(directory, kLockName);
+  if (options.create_if_missing) {
+    CORAL_RETURN_IF_ERROR(makeDirectories(directory));
+  } else {
+    // A reader must not leave a store behind where there was none.
+    auto gens = listGenerations(directory);
+    if (!gens.ok() && !isNotFound(gens.status())) return gens.status();
+    if (!gens.ok() || gens->empty()) {
+      return absl::NotFoundError(
+          fmt::format("no Coral datastore at {} (nothing has been written there yet)", directory));
+    }
+  }
+  std::shared_ptr<Store> store(new Store(directory, options));
   store->lock_fd_ = Fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!store->lock_fd_.valid() && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+    if (options.create_if_missing) {
+      return absl::PermissionDeniedError(
+          fmt::format("open {}: {}: writing to the file datastore needs write access to {}",
+                      lock_path, std::strerror(errno), directory));
+    }
+    // Someone else's store: read it without the lock (readers never need it).
+    store->lock_fd_ = Fd(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC));
+    store->read_only_ = true;
+  }
   if (!store->lock_fd_.valid()) return errnoStatus("open", lock_path);
   std::lock_guard guard(store->mu_);
-  {
+  if (!store->read_only_) {
     WriteLock lock(store->lock_fd_.get(), directory);
     CORAL_RETURN_IF_ERROR(lock.status());
     CORAL_RETURN_IF_ERROR(store->initializeLocked());
@@ -124,7 +145,7 @@ absl::Status Store::loadCurrentGeneration(bool reset) {
     }
     CORAL_ASSIGN_OR_RETURN(Snapshot snapshot, decodeSnapshot(*bytes, snapshotName(gen)));
     const std::string log_path = joinPath(dir_, logName(gen));
-    Fd fd(::open(log_path.c_str(), O_RDWR | O_CLOEXEC));
+    Fd fd(::open(log_path.c_str(), (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC));
     if (!fd.valid()) {
       last = errnoStatus("open", log_path);
       if (isNotFound(last)) continue;
@@ -248,11 +269,12 @@ void Store::addExpiredLeaseRecords(int64_t now_unix_ms, Batch& batch) const {
 }
 
 absl::Status Store::sweepExpiredLeases() {
-  if (!state_.anyLeaseExpired(nowUnixMs())) return absl::OkStatus();
+  if (read_only_ || !state_.anyLeaseExpired(nowUnixMs())) return absl::OkStatus();
   return write([](const StoreState&, Batch&) { return absl::OkStatus(); });
 }
 
 absl::Status Store::write(const std::function<absl::Status(const StoreState&, Batch&)>& decide) {
+  CORAL_RETURN_IF_ERROR(checkWritable());
   WriteLock lock(lock_fd_.get(), dir_);
   CORAL_RETURN_IF_ERROR(lock.status());
   CORAL_RETURN_IF_ERROR(catchUpForWrite());
@@ -269,7 +291,15 @@ absl::Status Store::write(const std::function<absl::Status(const StoreState&, Ba
   return status;
 }
 
+absl::Status Store::checkWritable() const {
+  if (!read_only_) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      fmt::format("{}: opened read-only (no write access to {}): writing needs write access", dir_,
+                  joinPath(dir_, kLockName)));
+}
+
 absl::Status Store::compact(Revision revision) {
+  CORAL_RETURN_IF_ERROR(checkWritable());
   WriteLock lock(lock_fd_.get(), dir_);
   CORAL_RETURN_IF_ERROR(lock.status());
   CORAL_RETURN_IF_ERROR(catchUpForWrite());

@@ -62,6 +62,7 @@ class Store {
   class WriteLock;
   enum class Tail { kClean, kIncomplete, kCorrupt };
 
+  absl::Status checkWritable() const;              // kPermissionDenied when read-only
   absl::Status initializeLocked();                 // under the write lock
   absl::Status loadCurrentGeneration(bool reset);  // opens the newest snapshot + log
   absl::StatusOr<Tail> readNewRecords();
@@ -78,6 +79,7 @@ class Store {
   std::mutex mu_;
   std::condition_variable changed_;
   Fd lock_fd_;
+  bool read_only_ = false;  // no write access to the lock file (see FileBackendOptions)
   uint64_t generation_ = 0;
   Fd log_fd_;
   uint64_t log_offset_ = 0;  // end of the last record applied from log.<generation_>

@@ -10,7 +10,7 @@ namespace coral::testing {
 
 absl::StatusOr<datastore::BackendPtr> openTestBackend(std::string_view url) {
   constexpr std::string_view kFile = "file://";
-  if (url.starts_with(kFile)) return datastore::openFileBackend(url.substr(kFile.size()));
+  if (url.starts_with(kFile)) return datastore::openFileBackendUrl(url);  // ?compactBytes=N
 
   if (url.starts_with("etcd://") || url.starts_with("etcds://")) {
     return datastore::openEtcdBackend(url);
