@@ -1,11 +1,16 @@
 # Finds Coral's dependencies. Every one is a Debian 12 package; a missing one stops
 # configure with the name of the package to install (scripts/setup-debian.sh installs all).
-find_package(PkgConfig REQUIRED)
+# Every lookup goes through this file, so that holds for each of them.
 
 function(coral_fail what debian_package)
   message(FATAL_ERROR "Coral needs ${what}: install the Debian package '${debian_package}' "
                       "(or run scripts/setup-debian.sh)")
 endfunction()
+
+find_package(PkgConfig QUIET)
+if(NOT PKG_CONFIG_FOUND)
+  coral_fail("pkg-config" "pkg-config")
+endif()
 
 # pkg-config modules, each with its Debian package.
 function(coral_pkg target module debian_package)
@@ -46,6 +51,11 @@ if(NOT Boost_FOUND)
   coral_fail("Boost (Asio, Beast)" "libboost-dev and libboost-system-dev")
 endif()
 find_package(Threads REQUIRED)
+# TLS for the Kubernetes API client (datastore/kubernetes) and its fake server in tests.
+find_package(OpenSSL QUIET)
+if(NOT OPENSSL_FOUND)
+  coral_fail("OpenSSL" "libssl-dev")
+endif()
 find_path(CLI11_INCLUDE CLI/CLI.hpp)
 if(NOT CLI11_INCLUDE)
   coral_fail("CLI11" "libcli11-dev")
