@@ -54,6 +54,10 @@ struct Agent::Impl {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex routes_mu;
   DesiredRoutes last_routes;
+  // Routes: incremental rounds against what was last programmed; a full resync (kernel
+  // listed) at start, after an error, and every resync interval (reconcile thread only).
+  std::unique_ptr<RouteReconciler> route_reconciler;
+  std::chrono::steady_clock::time_point last_route_resync{};
   // Remote blocks left to BGP because their node is beyond the underlay's subnets, as
   // last logged (reconcile thread only): each is logged once per change, not per round.
   std::map<common::Prefix, OffSubnetRoute> off_subnet;
@@ -433,8 +437,15 @@ absl::Status Agent::reconcileOnce() {
     }
     impl_->off_subnet = std::move(now);
   }
+  if (!impl_->route_reconciler) {
+    impl_->route_reconciler = std::make_unique<RouteReconciler>(*impl_->netlink);
+  }
   const auto t0 = std::chrono::steady_clock::now();
-  auto stats = reconcileRoutes(*impl_->netlink, desired);
+  const bool resync_due =
+      t0 - impl_->last_route_resync > std::chrono::seconds(config_.resync_interval_s);
+  auto stats = resync_due ? impl_->route_reconciler->resync(desired)
+                          : impl_->route_reconciler->reconcile(desired);
+  if (stats.ok() && stats->full) impl_->last_route_resync = t0;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!stats.ok()) {
     metrics_.add("coral_errors_total{component=\"routes\"}");

@@ -1,7 +1,8 @@
 // route_bench: installing many /32 routes through corald's route programmer
-// (reconcileRoutes over libnl, protocol 77) vs `ip -batch` of the same `route add`
-// lines, each in a network namespace of its own (root), plus a no-op reconcile over the
-// installed set.
+// (RouteReconciler: a raw netlink dump of protocol 77 and pipelined requests) vs
+// `ip -batch` of the same `route add` lines, each in a network namespace of its own
+// (root); then over the installed set a no-op full resync (lists the kernel), a no-op
+// incremental reconcile, and an incremental one that adds one route and removes another.
 //   route_bench [ROUTES=100000]
 // Every route is a kRemoteBlock /32 via 10.200.0.2, a neighbour on a veth in the same
 // namespace. Namespaces are deleted on every path, SIGINT/SIGTERM included. Not a test.
@@ -127,8 +128,8 @@ int main(int argc, char** argv) {
   }
 
   // 1. corald's route programmer: one Netlink socket inside the namespace.
-  double install_ms = 0, noop_ms = 0;
-  agent::ReconcileStats install_stats, noop_stats;
+  double install_ms = 0, noop_ms = 0, noop_incremental_ms = 0, single_ms = 0;
+  agent::ReconcileStats install_stats, noop_stats, noop_incremental_stats, single_stats;
   auto ns = agent::NetnsFd::open(coral_ns.path());
   if (!ns.ok()) {
     fmt::print(stderr, "route_bench: {}\n", ns.status().ToString());
@@ -137,22 +138,32 @@ int main(int argc, char** argv) {
   auto status = agent::runInNetns(*ns, [&]() -> absl::Status {
     auto netlink = agent::Netlink::open();
     if (!netlink.ok()) return netlink.status();
-    double t = nowMs();
-    auto first = agent::reconcileRoutes(**netlink, desired);
-    install_ms = nowMs() - t;
-    if (!first.ok()) return first.status();
-    install_stats = *first;
-    t = nowMs();
-    auto again = agent::reconcileRoutes(**netlink, desired);
-    noop_ms = nowMs() - t;
-    if (!again.ok()) return again.status();
-    noop_stats = *again;
-    return absl::OkStatus();
+    agent::RouteReconciler reconciler(**netlink);
+    auto timed = [&](auto&& f, double& ms, agent::ReconcileStats& stats) -> absl::Status {
+      const double t = nowMs();
+      auto result = f();
+      ms = nowMs() - t;
+      if (!result.ok()) return result.status();
+      stats = *result;
+      return absl::OkStatus();
+    };
+    auto s = timed([&] { return reconciler.reconcile(desired); }, install_ms, install_stats);
+    if (s.ok()) s = timed([&] { return reconciler.resync(desired); }, noop_ms, noop_stats);
+    if (s.ok()) {
+      s = timed([&] { return reconciler.reconcile(desired); }, noop_incremental_ms,
+                noop_incremental_stats);
+    }
+    if (!s.ok()) return s;
+    // One pod comes, another goes: one route added, one removed, then put back.
+    agent::DesiredRoutes changed = desired;
+    const auto extra = common::Prefix::host(routeAddress(routes));
+    changed.emplace(extra,
+                    agent::DesiredRoute{extra, agent::RouteKind::kRemoteBlock, "", gateway, false});
+    changed.erase(common::Prefix::host(routeAddress(0)));
+    s = timed([&] { return reconciler.reconcile(changed); }, single_ms, single_stats);
+    if (!s.ok()) return s;
+    return reconciler.reconcile(desired).status();
   });
-  if (!status.ok()) {
-    fmt::print(stderr, "route_bench: reconcile failed: {}\n", status.ToString());
-    return 1;
-  }
   const size_t coral_installed = coral_ns.countRoutes();
 
   // 2. `ip -batch` of the same routes, in the other namespace.
@@ -171,19 +182,27 @@ int main(int argc, char** argv) {
 
   fmt::print("route_bench: {} /32 routes via an on-link gateway, protocol 77\n\n", routes);
   fmt::print("| what | time | routes/s | vs ip -batch |\n|---|---|---|---|\n");
-  fmt::print(
-      "| reconcileRoutes, empty → {} (added {}, errors {}) | {:.0f} ms | {:.0f} | {:.2f}× |\n",
-      routes, install_stats.added, install_stats.errors, install_ms, routes / (install_ms / 1000),
-      install_ms / ip_ms);
+  fmt::print("| reconcile, empty → {} (added {}, errors {}) | {:.0f} ms | {:.0f} | {:.2f}× |\n",
+             routes, install_stats.added, install_stats.errors, install_ms,
+             routes / (install_ms / 1000), install_ms / ip_ms);
   fmt::print("| `ip -batch` route add × {} (exit {}) | {:.0f} ms | {:.0f} | 1.00× |\n", routes, rc,
              ip_ms, routes / (ip_ms / 1000));
-  fmt::print("| reconcileRoutes no-op over {} (added {}, removed {}) | {:.0f} ms | — | {:.2f}× |\n",
+  fmt::print("| full resync, no-op over {} (added {}, removed {}) | {:.0f} ms | — | {:.2f}× |\n",
              routes, noop_stats.added, noop_stats.removed, noop_ms, noop_ms / ip_ms);
+  fmt::print("| incremental, no-op over {} (added {}, removed {}) | {:.1f} ms | — | {:.3f}× |\n",
+             routes, noop_incremental_stats.added, noop_incremental_stats.removed,
+             noop_incremental_ms, noop_incremental_ms / ip_ms);
+  fmt::print(
+      "| incremental, one route added and one removed over {} (added {}, removed {}) | {:.1f} ms "
+      "| — | {:.3f}× |\n",
+      routes, single_stats.added, single_stats.removed, single_ms, single_ms / ip_ms);
   fmt::print("\nkernel check: {} proto-77 routes after reconcile, {} after ip -batch\n",
              coral_installed, ip_installed);
   const bool ok = install_stats.errors == 0 && rc == 0 &&
                   coral_installed == static_cast<size_t>(routes) &&
                   ip_installed == static_cast<size_t>(routes) && noop_stats.added == 0 &&
-                  noop_stats.removed == 0;
+                  noop_stats.removed == 0 && noop_incremental_stats.added == 0 &&
+                  noop_incremental_stats.removed == 0 && single_stats.added == 1 &&
+                  single_stats.removed == 1 && !single_stats.full;
   return ok ? 0 : 1;
 }

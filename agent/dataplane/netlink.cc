@@ -4,6 +4,7 @@
 
 #include <linux/if.h>
 #include <linux/neighbour.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -14,6 +15,9 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <functional>
 
 #include <cstring>
@@ -124,6 +128,212 @@ absl::Status changeLink(nl_sock* sock, std::string_view name,
   return absl::OkStatus();
 }
 
+// The raw route socket: Coral's route dumps and batches, parsed here without libnl.
+
+// Bytes of requests sent per send(): the kernel's acks for one batch (about 600 routes)
+// must fit the receive buffer below.
+constexpr size_t kBatchBytes = 64 * 1024;
+// The receive buffer: room for many batches of acks and for dumps; SO_RCVBUFFORCE needs
+// CAP_NET_ADMIN (corald has it), else SO_RCVBUF (capped by net.core.rmem_max).
+constexpr int kRouteSocketBuffer = 8 * 1024 * 1024;
+constexpr size_t kRecvBytes = 64 * 1024;  // dumps send at most 32 KiB per message
+
+absl::StatusOr<int> openRouteSocket() {
+  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    return absl::InternalError(fmt::format("netlink: route socket: {}", std::strerror(errno)));
+  }
+  const int size = kRouteSocketBuffer;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  }
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0) {
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  }
+  const int on = 1;
+  // Acks without a copy of the request; error messages from the kernel (extended acks);
+  // dumps filtered by the kernel. Each is best effort: older kernels lack some.
+  (void)::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+  (void)::setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+  (void)::setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0) {
+    const int err = errno;
+    ::close(fd);
+    return absl::InternalError(fmt::format("netlink: bind route socket: {}", std::strerror(err)));
+  }
+  return fd;
+}
+
+// The kernel's error message of an extended ack, or empty.
+std::string extAckMessage(const nlmsghdr* h) {
+  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
+  const auto* e = reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(h));
+  size_t offset = NLMSG_HDRLEN + sizeof(nlmsgerr);
+  if (!(h->nlmsg_flags & NLM_F_CAPPED)) offset += e->msg.nlmsg_len - NLMSG_HDRLEN;
+  const auto* base = reinterpret_cast<const uint8_t*>(h);
+  while (offset + sizeof(nlattr) <= h->nlmsg_len) {
+    const auto* a = reinterpret_cast<const nlattr*>(base + offset);
+    if (a->nla_len < sizeof(nlattr) || offset + a->nla_len > h->nlmsg_len) break;
+    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+      const char* text = reinterpret_cast<const char*>(a) + NLA_HDRLEN;
+      return std::string(text, strnlen(text, a->nla_len - NLA_HDRLEN));
+    }
+    offset += NLA_ALIGN(a->nla_len);
+  }
+  return {};
+}
+
+absl::Status errnoError(int err, std::string_view what, std::string_view detail = {}) {
+  std::string msg = fmt::format("{}: {}", what, std::strerror(err));
+  if (!detail.empty()) msg += fmt::format(" ({})", detail);
+  switch (err) {
+    case EEXIST:
+      return absl::AlreadyExistsError(msg);
+    case ESRCH:
+    case ENOENT:
+    case ENODEV:
+      return absl::NotFoundError(msg);
+    case EPERM:
+    case EACCES:
+      return absl::PermissionDeniedError(msg + " (corald needs CAP_NET_ADMIN)");
+    case EINVAL:
+    case ERANGE:
+      return absl::InvalidArgumentError(msg);
+    case ENOBUFS:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+std::optional<common::IpAddress> ipOf(const nlattr* a) {
+  const size_t len = a->nla_len - NLA_HDRLEN;
+  if (len != 4 && len != 16) return std::nullopt;
+  auto ip = common::IpAddress::fromBytes(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(a) + NLA_HDRLEN, len));
+  if (!ip.ok()) return std::nullopt;
+  return *ip;
+}
+
+// One RTM_NEWROUTE of a dump as a Route, or nullopt when it is not one of the main
+// table's (with `protocol`, when given) or not IPv4/IPv6. Multipath routes give their
+// first next hop.
+std::optional<Route> parseRoute(const nlmsghdr* h, std::optional<uint8_t> protocol) {
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return std::nullopt;
+  const auto* rt = reinterpret_cast<const rtmsg*>(NLMSG_DATA(h));
+  if (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6) return std::nullopt;
+  if (protocol && rt->rtm_protocol != *protocol) return std::nullopt;
+  if (rt->rtm_flags & RTM_F_CLONED) return std::nullopt;
+  uint32_t table = rt->rtm_table;
+  std::optional<common::IpAddress> dst;
+  Route r;
+  r.protocol = rt->rtm_protocol;
+  r.type = rt->rtm_type == RTN_BLACKHOLE ? RouteType::kBlackhole : RouteType::kUnicast;
+  r.onlink = (rt->rtm_flags & RTNH_F_ONLINK) != 0;
+  int len = static_cast<int>(RTM_PAYLOAD(h));
+  for (const rtattr* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    const auto* attr = reinterpret_cast<const nlattr*>(a);
+    switch (a->rta_type) {
+      case RTA_TABLE:
+        if (RTA_PAYLOAD(a) >= sizeof(uint32_t)) std::memcpy(&table, RTA_DATA(a), 4);
+        break;
+      case RTA_DST:
+        dst = ipOf(attr);
+        break;
+      case RTA_GATEWAY:
+        r.gateway = ipOf(attr);
+        break;
+      case RTA_OIF:
+        if (RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+          uint32_t oif = 0;
+          std::memcpy(&oif, RTA_DATA(a), 4);
+          r.ifindex = static_cast<int>(oif);
+        }
+        break;
+      case RTA_MULTIPATH: {
+        if (RTA_PAYLOAD(a) < sizeof(rtnexthop)) break;
+        const auto* nh = static_cast<const rtnexthop*>(RTA_DATA(a));
+        if (nh->rtnh_len < sizeof(rtnexthop) || nh->rtnh_len > RTA_PAYLOAD(a)) break;
+        r.ifindex = nh->rtnh_ifindex;
+        r.onlink = (nh->rtnh_flags & RTNH_F_ONLINK) != 0;
+        int nh_len = static_cast<int>(nh->rtnh_len - sizeof(rtnexthop));
+        for (const rtattr* n = RTNH_DATA(nh); RTA_OK(n, nh_len); n = RTA_NEXT(n, nh_len)) {
+          if (n->rta_type == RTA_GATEWAY) r.gateway = ipOf(reinterpret_cast<const nlattr*>(n));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (table != RT_TABLE_MAIN) return std::nullopt;
+  if (!dst) {
+    // The default route has no RTA_DST.
+    dst = common::IpAddress::zero(rt->rtm_family == AF_INET ? common::Family::kV4
+                                                            : common::Family::kV6);
+  }
+  auto prefix = common::Prefix::make(*dst, rt->rtm_dst_len);
+  if (!prefix.ok()) return std::nullopt;
+  r.dst = *prefix;
+  return r;
+}
+
+void appendAttr(std::vector<uint8_t>& out, uint16_t type, const void* data, size_t len) {
+  rtattr a{};
+  a.rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
+  a.rta_type = type;
+  const size_t at = out.size();
+  out.resize(at + RTA_SPACE(len), 0);
+  std::memcpy(out.data() + at, &a, sizeof(a));
+  std::memcpy(out.data() + at + RTA_LENGTH(0), data, len);
+}
+
+// Appends the RTM_NEWROUTE (create or replace) or RTM_DELROUTE request for `c`, acked.
+void encodeRouteRequest(const Netlink::RouteChange& c, uint32_t seq, std::vector<uint8_t>& out) {
+  const Route& r = c.route;
+  const bool del = c.op == Netlink::RouteChange::Op::kDelete;
+  const size_t start = out.size();
+  out.resize(start + NLMSG_SPACE(sizeof(rtmsg)), 0);
+  rtmsg rt{};
+  rt.rtm_family = r.dst.isV4() ? AF_INET : AF_INET6;
+  rt.rtm_dst_len = static_cast<uint8_t>(r.dst.length());
+  rt.rtm_table = RT_TABLE_MAIN;
+  // A delete names the protocol too, so the kernel only ever deletes a route of ours.
+  rt.rtm_protocol = r.protocol;
+  if (del) {
+    rt.rtm_scope = RT_SCOPE_NOWHERE;  // any scope, as `ip route del`
+    rt.rtm_type = r.type == RouteType::kBlackhole ? RTN_BLACKHOLE : RTN_UNSPEC;
+  } else if (r.type == RouteType::kBlackhole) {
+    rt.rtm_scope = RT_SCOPE_UNIVERSE;
+    rt.rtm_type = RTN_BLACKHOLE;
+  } else {
+    rt.rtm_scope = r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+    rt.rtm_type = RTN_UNICAST;
+  }
+  if (r.onlink && r.type == RouteType::kUnicast) rt.rtm_flags |= RTNH_F_ONLINK;
+  std::memcpy(out.data() + start + NLMSG_HDRLEN, &rt, sizeof(rt));
+  const auto dst = r.dst.address().bytes();
+  appendAttr(out, RTA_DST, dst.data(), dst.size());
+  if (r.type == RouteType::kUnicast) {
+    if (r.gateway) {
+      const auto gw = r.gateway->bytes();
+      appendAttr(out, RTA_GATEWAY, gw.data(), gw.size());
+    }
+    if (r.ifindex > 0) {
+      const uint32_t oif = static_cast<uint32_t>(r.ifindex);
+      appendAttr(out, RTA_OIF, &oif, sizeof(oif));
+    }
+  }
+  nlmsghdr h{};
+  h.nlmsg_len = static_cast<uint32_t>(out.size() - start);
+  h.nlmsg_type = del ? RTM_DELROUTE : RTM_NEWROUTE;
+  h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (del ? 0 : NLM_F_CREATE | NLM_F_REPLACE);
+  h.nlmsg_seq = seq;
+  std::memcpy(out.data() + start, &h, sizeof(h));
+}
+
 }  // namespace
 
 std::string formatMac(const MacAddress& m) {
@@ -155,10 +365,20 @@ absl::StatusOr<std::unique_ptr<Netlink>> Netlink::open() {
     nl_socket_free(sock);
     return nlError(err, "netlink: connect");
   }
-  return std::unique_ptr<Netlink>(new Netlink(sock));
+  auto route_fd = openRouteSocket();
+  if (!route_fd.ok()) {
+    nl_socket_free(sock);
+    return route_fd.status();
+  }
+  auto netlink = std::unique_ptr<Netlink>(new Netlink(sock, *route_fd));
+  netlink->recv_buffer_.resize(kRecvBytes);
+  return netlink;
 }
 
-Netlink::~Netlink() { nl_socket_free(sock_); }
+Netlink::~Netlink() {
+  nl_socket_free(sock_);
+  ::close(route_fd_);
+}
 
 absl::StatusOr<LinkInfo> Netlink::link(std::string_view name) {
   auto l = fetchLink(sock_, name);
@@ -381,41 +601,125 @@ absl::Status Netlink::deleteRoute(const Route& r) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Route>> Netlink::listRoutes(std::optional<uint8_t> protocol) {
-  nl_cache* raw = nullptr;
-  if (int err = rtnl_route_alloc_cache(sock_, AF_UNSPEC, 0, &raw); err < 0) {
-    return nlError(err, "list routes");
+absl::Status Netlink::dumpRoutes(int family, std::optional<uint8_t> protocol,
+                                 std::vector<Route>& out) {
+  const std::string what = fmt::format("list {} routes", family == AF_INET ? "IPv4" : "IPv6");
+  for (int attempt = 0;; ++attempt) {
+    const size_t kept = out.size();
+    struct {
+      nlmsghdr header;
+      rtmsg route;
+    } request{};
+    request.header.nlmsg_len = sizeof(request);
+    request.header.nlmsg_type = RTM_GETROUTE;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    request.header.nlmsg_seq = route_seq_++;
+    request.route.rtm_family = static_cast<uint8_t>(family);
+    // With strict checking the kernel filters by table and protocol itself; without it
+    // these are ignored and parseRoute filters.
+    request.route.rtm_table = RT_TABLE_MAIN;
+    request.route.rtm_protocol = protocol.value_or(0);
+    if (::send(route_fd_, &request, sizeof(request), 0) < 0) return errnoError(errno, what);
+    bool interrupted = false;
+    for (bool done = false; !done;) {
+      const ssize_t n = ::recv(route_fd_, recv_buffer_.data(), recv_buffer_.size(), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errnoError(errno, what);
+      }
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(recv_buffer_.data()); NLMSG_OK(h, len);
+           h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_seq != request.header.nlmsg_seq) continue;  // a late ack of a batch
+        if (h->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (h->nlmsg_type == NLMSG_DONE) {
+          done = true;
+          break;
+        }
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          const int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
+          // A namespace whose main table has never held a route has no table to dump.
+          if (err == ENOENT) {
+            done = true;
+            break;
+          }
+          return errnoError(err, what, extAckMessage(h));
+        }
+        if (h->nlmsg_type != RTM_NEWROUTE) continue;
+        if (auto r = parseRoute(h, protocol)) out.push_back(std::move(*r));
+      }
+    }
+    // The table changed during the dump: what we read may be inconsistent; read again.
+    if (!interrupted) return absl::OkStatus();
+    out.resize(kept);
+    if (attempt >= 3) return absl::AbortedError(what + ": interrupted by changes 4 times");
   }
-  CachePtr cache(raw);
+}
+
+absl::StatusOr<std::vector<Route>> Netlink::listRoutes(std::optional<uint8_t> protocol) {
   std::vector<Route> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* rt = reinterpret_cast<rtnl_route*>(o);
-    if (rtnl_route_get_table(rt) != RT_TABLE_MAIN) continue;
-    if (protocol && rtnl_route_get_protocol(rt) != *protocol) continue;
-    const uint8_t family = rtnl_route_get_family(rt);
-    if (family != AF_INET && family != AF_INET6) continue;
-    nl_addr* dst = rtnl_route_get_dst(rt);
-    std::optional<common::IpAddress> dst_ip = fromNlAddr(dst);
-    if (!dst_ip) {
-      // default route: zero-length address
-      dst_ip =
-          common::IpAddress::zero(family == AF_INET ? common::Family::kV4 : common::Family::kV6);
-    }
-    auto prefix = common::Prefix::make(*dst_ip, dst ? nl_addr_get_prefixlen(dst) : 0);
-    if (!prefix.ok()) continue;
-    Route r;
-    r.dst = *prefix;
-    r.protocol = rtnl_route_get_protocol(rt);
-    r.type = rtnl_route_get_type(rt) == RTN_BLACKHOLE ? RouteType::kBlackhole : RouteType::kUnicast;
-    if (rtnl_route_get_nnexthops(rt) > 0) {
-      rtnl_nexthop* nh = rtnl_route_nexthop_n(rt, 0);
-      r.ifindex = rtnl_route_nh_get_ifindex(nh);
-      r.gateway = fromNlAddr(rtnl_route_nh_get_gateway(nh));
-      r.onlink = (rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK) != 0;
-    }
-    out.push_back(std::move(r));
+  for (int family : {AF_INET, AF_INET6}) {
+    if (auto s = dumpRoutes(family, protocol, out); !s.ok()) return s;
   }
   return out;
+}
+
+absl::StatusOr<std::vector<absl::Status>> Netlink::applyRoutes(
+    const std::vector<RouteChange>& changes) {
+  std::vector<absl::Status> result(changes.size());
+  std::vector<uint8_t> batch;
+  batch.reserve(kBatchBytes + 256);
+  const uint32_t first_seq = route_seq_;
+  route_seq_ += static_cast<uint32_t>(changes.size());
+  size_t next = 0;  // the next change to encode
+  while (next < changes.size()) {
+    // Encode and send a batch; the kernel handles it before send returns, so its acks
+    // are all queued (or some were dropped, which recv reports as ENOBUFS).
+    batch.clear();
+    const size_t begin = next;
+    while (next < changes.size() && batch.size() < kBatchBytes) {
+      encodeRouteRequest(changes[next], first_seq + static_cast<uint32_t>(next), batch);
+      ++next;
+    }
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t sent;
+    do {
+      sent = ::sendto(route_fd_, batch.data(), batch.size(), 0,
+                      reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel));
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return errnoError(errno, fmt::format("send {} route changes", next - begin));
+    size_t pending = next - begin;
+    while (pending > 0) {
+      const ssize_t n = ::recv(route_fd_, recv_buffer_.data(), recv_buffer_.size(), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ENOBUFS) {
+          return absl::UnavailableError(
+              "route changes: the kernel dropped acknowledgements (ENOBUFS); their outcome is "
+              "unknown");
+        }
+        return errnoError(errno, "read route change acknowledgements");
+      }
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(recv_buffer_.data()); NLMSG_OK(h, len);
+           h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_type != NLMSG_ERROR) continue;
+        const uint32_t index = h->nlmsg_seq - first_seq;
+        if (index < begin || index >= next) continue;  // not one of this batch's
+        --pending;
+        const int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
+        if (err == 0) continue;
+        const RouteChange& c = changes[index];
+        result[index] =
+            errnoError(err,
+                       fmt::format("{}route {}", c.op == RouteChange::Op::kDelete ? "delete " : "",
+                                   describe(c.route)),
+                       extAckMessage(h));
+      }
+    }
+  }
+  return result;
 }
 
 absl::StatusOr<std::vector<Route>> Netlink::routes(uint8_t protocol) {

@@ -1,8 +1,10 @@
 // Netlink: the kernel seam for links, addresses, routes and neighbours, on libnl-route.
-// One object owns one NETLINK_ROUTE socket bound to the network namespace of the thread
+// One object owns NETLINK_ROUTE sockets bound to the network namespace of the thread
 // that created it. Every call is synchronous and returns a Status naming the object and
 // the kernel's reason. Routes carry a protocol number so Coral only ever lists, changes
-// or deletes routes it owns.
+// or deletes routes it owns. Route listing and batches of route changes go over a second,
+// raw socket (no libnl cache): a dump parsed message by message, and requests pipelined
+// with their acknowledgements read afterwards.
 #pragma once
 
 #include <array>
@@ -120,6 +122,17 @@ class Netlink {
   absl::StatusOr<std::vector<Route>> routes(uint8_t protocol = kCoralRouteProtocol);
   // Every route of the main table (for checks), both families.
   absl::StatusOr<std::vector<Route>> allRoutes();
+  // Many route changes at once: the requests are sent in large batches without waiting,
+  // then the kernel's acknowledgements are read and matched to their change by sequence
+  // number. Returns one Status per change, in order (a failed delete of an absent route
+  // is kNotFound). kUnavailable when the kernel dropped acknowledgements (ENOBUFS): the
+  // outcome of the changes is then unknown and the caller must list the kernel again.
+  struct RouteChange {
+    enum class Op { kReplace, kDelete };
+    Op op = Op::kReplace;
+    Route route;
+  };
+  absl::StatusOr<std::vector<absl::Status>> applyRoutes(const std::vector<RouteChange>& changes);
 
   // A permanent neighbour entry (IPv4 ARP / IPv6 NDP).
   absl::Status addPermanentNeighbour(std::string_view link_name, const common::IpAddress& ip,
@@ -133,9 +146,13 @@ class Netlink {
   absl::Status deleteFdbEntry(std::string_view link_name, const FdbEntry& entry);
 
  private:
-  explicit Netlink(nl_sock* sock) : sock_(sock) {}
+  Netlink(nl_sock* sock, int route_fd) : sock_(sock), route_fd_(route_fd) {}
   absl::StatusOr<std::vector<Route>> listRoutes(std::optional<uint8_t> protocol);
+  absl::Status dumpRoutes(int family, std::optional<uint8_t> protocol, std::vector<Route>& out);
   nl_sock* sock_;
+  int route_fd_;  // raw NETLINK_ROUTE socket for dumps and batches
+  uint32_t route_seq_ = 1;
+  std::vector<uint8_t> recv_buffer_;
 };
 
 // Writes a value under /proc/sys of the calling thread's network namespace, e.g.
