@@ -28,6 +28,23 @@ namespace {
 
 std::string familyLabel(common::Family f) { return f == common::Family::kV4 ? "IPv4" : "IPv6"; }
 
+// Must `address` (of `pool`) not be handed out to this request?
+bool isReserved(const AssignRequest& req, const Pool& pool, const common::IpAddress& address) {
+  if (req.skip_pool_edges) {
+    const common::Prefix& subnet = pool.cidr;
+    const int host_bits = subnet.address().bitLength() - subnet.length();
+    // IPv4 /31 and IPv6 /127 are point-to-point links (RFC 3021, RFC 6164): no edges.
+    if (host_bits >= 2) {
+      if (address == subnet.address()) return true;  // network / subnet-router anycast
+      if (subnet.isV4() && address == subnet.lastAddress()) return true;  // broadcast
+    }
+  }
+  for (const auto& r : req.reserved) {
+    if (r.contains(address)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<IpamConfig> Ipam::config() {
@@ -166,7 +183,10 @@ absl::StatusOr<std::optional<Assignment>> Ipam::assignFamily(const Context& ctx,
     // 2. A new block, if the node may have one more.
     const int max = ctx.config.max_blocks_per_host;
     if (ctx.config.auto_allocate_blocks && (max == 0 || owned < static_cast<size_t>(max))) {
-      CORAL_ASSIGN_OR_RETURN(auto claimed, claimBlock(req.node, candidates));
+      if (options_.before_claim) options_.before_claim(req.node);
+      bool at_limit = false;
+      CORAL_ASSIGN_OR_RETURN(auto claimed, claimBlock(req.node, candidates, max, &at_limit));
+      if (at_limit) continue;  // another allocator of this node claimed the last one: use it
       if (claimed) {
         auto blocks = cachedBlocks(req.node);
         blocks.push_back(*claimed);
@@ -228,7 +248,10 @@ absl::StatusOr<std::optional<Assignment>> Ipam::allocateInBlock(const Context& c
     }
     const bool mine = block->spec.affinity == hostAffinity(req.node);
     if (block->spec.deleted || mine == borrow) break;
-    auto ordinal = lowestFreeOrdinal(*block);
+    auto ordinal = lowestFreeOrdinal(*block, [&](int64_t i) {
+      auto address = cidr.addressAt(static_cast<uint64_t>(i));
+      return !address || isReserved(req, pool, *address);
+    });
     if (!ordinal) break;
     if (!handle_counted) {
       // The handle learns of the block before the block records the address: a crash in

@@ -13,14 +13,15 @@ common::Prefix blockCidr(const model::IPAMBlock& block) {
 
 uint64_t blockSize(const model::IPAMBlock& block) { return blockCidr(block).numAddresses(); }
 
-std::optional<int64_t> lowestFreeOrdinal(const model::IPAMBlock& block) {
+std::optional<int64_t> lowestFreeOrdinal(const model::IPAMBlock& block,
+                                         const std::function<bool(int64_t)>& skip) {
   const uint64_t size = blockSize(block);
   std::vector<bool> used(size, false);
   for (const auto& a : block.spec.allocations) {
     if (a.ordinal >= 0 && static_cast<uint64_t>(a.ordinal) < size) used[a.ordinal] = true;
   }
   for (uint64_t i = 0; i < size; ++i) {
-    if (!used[i]) return static_cast<int64_t>(i);
+    if (!used[i] && !(skip && skip(static_cast<int64_t>(i)))) return static_cast<int64_t>(i);
   }
   return std::nullopt;
 }

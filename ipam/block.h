@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,7 +21,9 @@ uint64_t blockSize(const model::IPAMBlock& block);
 
 // Reuse order: the lowest free ordinal, so a released address is the next one handed out
 // in its block and every test can predict the allocator's choice.
-std::optional<int64_t> lowestFreeOrdinal(const model::IPAMBlock& block);
+// Ordinals for which `skip` is true are never chosen (reserved addresses).
+std::optional<int64_t> lowestFreeOrdinal(const model::IPAMBlock& block,
+                                         const std::function<bool(int64_t)>& skip = {});
 size_t freeCount(const model::IPAMBlock& block);
 
 // Adds an allocation; the table stays sorted by ordinal.

@@ -70,7 +70,8 @@ absl::Status Ipam::confirmAffinity(std::string_view node, const common::Prefix& 
 }
 
 absl::StatusOr<std::optional<common::Prefix>> Ipam::claimBlock(
-    std::string_view node, const std::vector<const Pool*>& pools) {
+    std::string_view node, const std::vector<const Pool*>& pools, int max_blocks, bool* at_limit) {
+  *at_limit = false;
   CORAL_ASSIGN_OR_RETURN(auto affs, store_.list<model::BlockAffinity>());
   std::set<common::Prefix> claimed;
   for (const auto& a : affs) {
@@ -87,6 +88,33 @@ absl::StatusOr<std::optional<common::Prefix>> Ipam::claimBlock(
       aff.spec = {.node = std::string(node), .cidr = cidr->toString(), .state = "pending"};
       auto a = store_.create(aff);
       if (!a.ok() && !datastore::isAlreadyExists(a.status())) return a.status();
+      auto dropPending = [&](const char* why) {
+        auto removed = store_.remove(model::kindOf<model::BlockAffinity>(), "", aff_name);
+        if (!removed.ok() && !datastore::isNotFound(removed.status())) {
+          log::warn(
+              fmt::format("could not delete a pending affinity {}", why),
+              {{"affinity", aff_name}, {"error", std::string(errorMessage(removed.status()))}});
+        }
+      };
+      if (max_blocks > 0) {
+        // maxBlocksPerHost: threads of one node can all count "one block left" and claim
+        // at once. Each counts again AFTER writing its pending affinity and backs off when
+        // over the limit; the last of racing writers sees every earlier one, so the
+        // blocks that get created never exceed the limit (racers may all back off: they
+        // retry, never over-claim). A block is only usable once created (step 2).
+        CORAL_ASSIGN_OR_RETURN(auto mine, affinitiesOf(node));
+        const auto count = std::count_if(mine.begin(), mine.end(), [&](const auto& m) {
+          auto p = common::Prefix::parse(m.spec.cidr);
+          return p.ok() && p->family() == cidr->family();
+        });
+        if (count > max_blocks) {
+          // Only our own: the same affinity written by another thread of this node (same
+          // block, AlreadyExists above) is that thread's claim.
+          if (a.ok()) dropPending("after reaching maxBlocksPerHost");
+          *at_limit = true;
+          return std::optional<common::Prefix>();
+        }
+      }
 
       model::IPAMBlock block;
       block.metadata.name = blockName(*cidr);
@@ -101,12 +129,7 @@ absl::StatusOr<std::optional<common::Prefix>> Ipam::claimBlock(
         ours = existing.ok() && existing->spec.affinity == hostAffinity(node);
       }
       if (!ours) {
-        auto removed = store_.remove(model::kindOf<model::BlockAffinity>(), "", aff_name);
-        if (!removed.ok() && !datastore::isNotFound(removed.status())) {
-          log::warn(
-              "could not delete a pending affinity after losing a block race",
-              {{"affinity", aff_name}, {"error", std::string(errorMessage(removed.status()))}});
-        }
+        dropPending("after losing a block race");
         continue;
       }
       CORAL_RETURN_IF_ERROR(confirmAffinity(node, *cidr));

@@ -14,6 +14,7 @@
 // ipam/README.md. Thread-safe: one Ipam may be shared by threads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,10 @@ inline constexpr const char* kAttrNamespace = "namespace";
 inline constexpr const char* kAttrPod = "pod";
 inline constexpr const char* kAttrNode = "node";
 inline constexpr const char* kAttrContainerId = "containerID";
+// Who made the allocation, when it is not Coral's own CNI: coral-ipam writes
+// owner=coral-ipam, because no Pod or WorkloadEndpoint is ever written for its pods.
+inline constexpr const char* kAttrOwner = "owner";
+inline constexpr const char* kOwnerCoralIpam = "coral-ipam";
 
 struct Assignment {
   common::IpAddress address;
@@ -55,6 +60,13 @@ struct AssignRequest {
   // Restrict to these pools (by name); empty: every enabled pool that selects the node.
   std::vector<std::string> ipv4_pools{};
   std::vector<std::string> ipv6_pools{};
+  // Addresses (host prefixes) and prefixes never handed out to this request: coral-ipam's
+  // `gateway` and `exclude`. Checked inside the CAS loop, like every other choice.
+  std::vector<common::Prefix> reserved{};
+  // Never hand out the pool's network and broadcast addresses (IPv6: the subnet-router
+  // anycast address, host part all zero): coral-ipam's L2 plugins use the pool's prefix as
+  // their subnet. /31, /32, /127 and /128 pools have no such addresses.
+  bool skip_pool_edges = false;
 };
 
 struct AssignResult {
@@ -72,6 +84,9 @@ struct IpamConfig {
 struct IpamOptions {
   // CAS conflicts tolerated by one operation before it gives up with kAborted.
   int max_conflicts = 100;
+  // Test seam: called after the node's blocks were counted, right before it claims one
+  // (another allocator of the node can claim here: the maxBlocksPerHost race).
+  std::function<void(const std::string& node)> before_claim{};
 };
 
 class Ipam {
@@ -116,9 +131,11 @@ class Ipam {
   absl::StatusOr<std::optional<Assignment>> allocateInBlock(const Context& ctx,
                                                             const common::Prefix& block,
                                                             const Pool& pool, bool borrow);
-  // Claims the lowest unclaimed block of `pools` for the node; nullopt when all are taken.
+  // Claims the lowest unclaimed block of `pools` for the node; nullopt when all are taken,
+  // or (`*at_limit` set) when racing claims of the same node reached `max_blocks` first.
   absl::StatusOr<std::optional<common::Prefix>> claimBlock(std::string_view node,
-                                                           const std::vector<const Pool*>& pools);
+                                                           const std::vector<const Pool*>& pools,
+                                                           int max_blocks, bool* at_limit);
   absl::StatusOr<std::vector<model::BlockAffinity>> affinitiesOf(std::string_view node);
   absl::Status confirmAffinity(std::string_view node, const common::Prefix& block);
   // Handle bookkeeping: +delta addresses in `block` (the handle is created/deleted as needed).

@@ -187,8 +187,21 @@ absl::StatusOr<bool> Ipam::releaseBlockIfEmpty(const common::Prefix& cidr) {
   if (!node.empty()) {
     auto aff = store_.remove(model::kindOf<model::BlockAffinity>(), "", affinityName(node, cidr));
     if (!aff.ok() && !datastore::isNotFound(aff.status())) return aff.status();
-    std::lock_guard lock(cache_mu_);
-    std::erase(node_blocks_cache_[node], cidr);
+    {
+      std::lock_guard lock(cache_mu_);
+      std::erase(node_blocks_cache_[node], cidr);
+    }
+    // The same node may have re-claimed the block between our two deletes: its claim found
+    // our affinity (AlreadyExists), created the block again and, seeing "confirmed", wrote
+    // nothing, so the delete above took its affinity. If the block is back and the node's,
+    // write the affinity again (a claim that creates the block after this read re-creates
+    // the missing affinity itself in confirmAffinity).
+    auto again = store_.get<model::IPAMBlock>(blockName(cidr));
+    if (again.ok() && again->spec.affinity == hostAffinity(node)) {
+      CORAL_RETURN_IF_ERROR(confirmAffinity(node, cidr));
+    } else if (!again.ok() && !datastore::isNotFound(again.status())) {
+      return again.status();
+    }
   }
   log::info("empty block released", {{"block", cidr.toString()}, {"node", node}});
   return true;

@@ -1,6 +1,12 @@
 // IPAM allocation on the file store: block claim, reuse order, exhaustion, borrowing,
-// strictAffinity, maxBlocksPerHost, disabled pools, nodeSelector, dual stack.
+// strictAffinity, maxBlocksPerHost (also under racing threads), disabled pools,
+// nodeSelector, dual stack, reserved addresses (pool edges, gateway, exclude).
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <thread>
 
 #include "ipam/block.h"
 #include "tests/unit/ipam/ipam_test_util.h"
@@ -197,6 +203,95 @@ TEST_F(AllocateTest, BadRequestsAreInvalidArgument) {
   EXPECT_EQ(assign("", "h").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(assign("n1", "").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(assign("n1", "h", false, false).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AllocateTest, MaxBlocksPerHostHoldsWhenAnotherAllocatorClaimsBetweenCountAndClaim) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  setConfig(/*strict=*/true, 1);
+  // Allocator A counts n1's blocks (none), then, before its claim, allocator B of the same
+  // node claims n1's one allowed block. A must not claim a second one: it uses B's.
+  Ipam b(*store_);
+  bool raced = false;
+  Ipam a(*store_, {.before_claim = [&](const std::string& node) {
+    if (raced) return;
+    raced = true;
+    ASSERT_TRUE(b.autoAssign({.handle_id = "b", .node = node}).ok());
+  }});
+  auto r = a.autoAssign({.handle_id = "a", .node = "n1"});
+  ASSERT_TRUE(raced);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ipv4->address.toString(), "10.0.0.1");  // in B's block
+  EXPECT_EQ(store_->list<model::IPAMBlock>()->size(), 1u) << "maxBlocksPerHost 1 exceeded";
+  EXPECT_EQ(ipam_->nodeBlocks("n1")->size(), 1u);
+  EXPECT_EQ(store_->list<model::BlockAffinity>()->size(), 1u);  // A's pending one is gone
+}
+
+TEST_F(AllocateTest, MaxBlocksPerHostHoldsWhenThreadsOfOneNodeRace) {
+  addPool("p", "10.0.0.0/22", 30);  // 256 blocks of four
+  setConfig(/*strict=*/true, 1);
+  // 16 nodes, 8 threads each, all at once. Each thread has its own Ipam (no shared block
+  // cache), as separate processes would: a node's threads all count "no block yet" and
+  // claim (the test above makes that interleaving deterministic).
+  constexpr int kNodes = 16, kThreads = 8;
+  for (int n = 0; n < kNodes; ++n) addNode("n" + std::to_string(n));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int n = 0; n < kNodes; ++n) {
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, n, t] {
+        Ipam own(*store_);
+        AssignRequest req{.handle_id = fmt::format("h{}-{}", n, t),
+                          .node = "n" + std::to_string(n)};
+        if (own.autoAssign(req).ok()) ++ok;
+      });
+    }
+  }
+  for (auto& th : threads) th.join();
+  std::map<std::string, int> per_node;
+  auto blocks = store_->list<model::IPAMBlock>();
+  ASSERT_TRUE(blocks.ok()) << blocks.status();
+  for (const auto& b : *blocks) per_node[b.spec.affinity]++;
+  for (const auto& [owner, count] : per_node) {
+    EXPECT_EQ(count, 1) << owner << ": maxBlocksPerHost 1 exceeded";
+  }
+  // A thread that finds its node at the limit while the winner's block is not created yet
+  // fails (strict: no borrowing) rather than claim a second block: at most 4 per node.
+  EXPECT_GE(ok.load(), kNodes);
+  EXPECT_LE(ok.load(), kNodes * 4);
+}
+
+TEST_F(AllocateTest, PoolEdgesAndReservedAddressesAreNeverHandedOut) {
+  addPool("p", "10.9.0.0/29", 30);  // blocks 10.9.0.0/30 and 10.9.0.4/30
+  addNode("n1");
+  setConfig(/*strict=*/true, 0);
+  AssignRequest req{.node = "n1",
+                    .reserved = {prefix("10.9.0.1/32"), prefix("10.9.0.4/31")},
+                    .skip_pool_edges = true};
+  std::vector<std::string> got;
+  for (int i = 0; i < 8; ++i) {
+    req.handle_id = "h" + std::to_string(i);
+    auto r = ipam_->autoAssign(req);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+      break;
+    }
+    got.push_back(r->ipv4->address.toString());
+  }
+  // Not .0 (network), .1 (gateway), .4/.5 (excluded), .7 (broadcast).
+  EXPECT_EQ(got, (std::vector<std::string>{"10.9.0.2", "10.9.0.3", "10.9.0.6"}));
+  // Without the request's reservations the same pool hands out .0 (Coral's own /32 pods).
+  EXPECT_EQ(assign4("n1", "plain"), "10.9.0.0");
+}
+
+TEST_F(AllocateTest, IPv6SkipsTheSubnetRouterAnycastAddress) {
+  addPool("p6", "fd00:9::/120", 122);
+  addNode("n1");
+  AssignRequest req{
+      .handle_id = "h", .node = "n1", .ipv4 = false, .ipv6 = true, .skip_pool_edges = true};
+  auto r = ipam_->autoAssign(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ipv6->address.toString(), "fd00:9::1");
 }
 
 }  // namespace
