@@ -5,11 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
+#include "common/log.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "ctl/table.h"
@@ -20,9 +22,22 @@
 namespace coral::ctl {
 namespace {
 
-std::string percent(uint64_t part, uint64_t whole) {
-  if (whole == 0) return "-";
-  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+// Address counts of IPv6 pools do not fit 64 bits: 2^N addresses, with N host bits.
+bool huge(int host_bits) { return host_bits >= 64; }
+
+std::string totalText(int host_bits, uint64_t total) {
+  return huge(host_bits) ? fmt::format("2^{}", host_bits) : std::to_string(total);
+}
+
+std::string freeText(int host_bits, uint64_t total, uint64_t in_use) {
+  if (!huge(host_bits)) return std::to_string(total - in_use);
+  return in_use == 0 ? fmt::format("2^{}", host_bits) : fmt::format("2^{} - {}", host_bits, in_use);
+}
+
+std::string percent(uint64_t part, int host_bits, uint64_t whole) {
+  const double size = huge(host_bits) ? std::ldexp(1.0, host_bits) : static_cast<double>(whole);
+  if (size == 0) return "-";
+  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / size);
 }
 
 int fail(std::ostream& err, const absl::Status& s) {
@@ -35,9 +50,13 @@ int fail(std::ostream& err, const absl::Status& s) {
 IpamCommands::IpamCommands(CLI::App& app) {
   ipam_ = app.add_subcommand("ipam", "IP address management: show, check, release, gc");
   ipam_->require_subcommand(1);
+  ipam_->add_flag("-v,--verbose", verbose_, "Also print the allocator's log lines (stderr)");
   show_ = ipam_->add_subcommand("show", "Addresses per pool: total, in use, free");
   show_->add_flag("--show-blocks", show_blocks_, "Also list every block, its owner and usage");
-  check_ = ipam_->add_subcommand("check", "Report leaks, orphaned blocks, duplicates, ...");
+  check_ = ipam_->add_subcommand(
+      "check",
+      "Report leaks, orphaned blocks, duplicates, ...; exit 0 when consistent, 1 with "
+      "findings, 2 when the check could not run");
   check_->add_option("-o,--output", output_, "json: a report `ipam release` can read");
   release_ = ipam_->add_subcommand("release", "Release addresses");
   release_->add_option("--ip", release_ips_, "An address to release (repeatable)");
@@ -49,6 +68,8 @@ IpamCommands::IpamCommands(CLI::App& app) {
 }
 
 int IpamCommands::run(datastore::ResourceStore& store, std::ostream& out, std::ostream& err) {
+  // What the command prints is its output; the allocator's info lines are for daemons.
+  if (!verbose_) log::setLevel(log::Level::kWarn);
   if (show_->parsed()) return runIpamShow(store, show_blocks_, out, err);
   if (check_->parsed()) return runIpamCheck(store, output_, out, err);
   if (release_->parsed())
@@ -64,9 +85,9 @@ int runIpamShow(datastore::ResourceStore& store, bool show_blocks, std::ostream&
   const ipam::Usage u = ipam::usage(*snap);
   Table pools({"POOL", "CIDR", "TOTAL", "IN USE", "FREE", "BLOCKS", "STATE"});
   for (const auto& p : u.pools) {
-    pools.addRow({p.name, p.cidr, std::to_string(p.total),
-                  fmt::format("{} ({})", p.in_use, percent(p.in_use, p.total)),
-                  std::to_string(p.total - p.in_use), std::to_string(p.blocks),
+    pools.addRow({p.name, p.cidr, totalText(p.host_bits, p.total),
+                  fmt::format("{} ({})", p.in_use, percent(p.in_use, p.host_bits, p.total)),
+                  freeText(p.host_bits, p.total, p.in_use), std::to_string(p.blocks),
                   p.disabled ? "disabled" : "enabled"});
   }
   if (pools.empty()) {
@@ -78,9 +99,9 @@ int runIpamShow(datastore::ResourceStore& store, bool show_blocks, std::ostream&
     Table blocks({"BLOCK", "POOL", "OWNER", "SIZE", "IN USE", "FREE"});
     for (const auto& b : u.blocks) {
       blocks.addRow({b.cidr, b.pool.empty() ? "(none)" : b.pool, b.owner.empty() ? "-" : b.owner,
-                     std::to_string(b.size),
-                     fmt::format("{} ({})", b.in_use, percent(b.in_use, b.size)),
-                     std::to_string(b.size - b.in_use)});
+                     totalText(b.host_bits, b.size),
+                     fmt::format("{} ({})", b.in_use, percent(b.in_use, b.host_bits, b.size)),
+                     freeText(b.host_bits, b.size, b.in_use)});
     }
     out << '\n';
     if (blocks.empty()) {
@@ -96,17 +117,20 @@ int runIpamCheck(datastore::ResourceStore& store, const std::string& output, std
                  std::ostream& err) {
   if (!output.empty() && output != "json") {
     err << fmt::format("error: --output \"{}\": only json is supported\n", output);
-    return 1;
+    return kCheckError;
   }
   auto snap = ipam::readSnapshot(store);
-  if (!snap.ok()) return fail(err, snap.status());
+  if (!snap.ok()) {
+    fail(err, snap.status());
+    return kCheckError;
+  }
   const ipam::CheckReport report = ipam::analyze(*snap);
   if (output == "json") {
     out << ipam::reportToJson(report).dump(2) << '\n';
   } else {
     out << ipam::formatReport(report);
   }
-  return 0;
+  return report.clean() ? kCheckConsistent : kCheckFindings;
 }
 
 int runIpamRelease(datastore::ResourceStore& store, const std::vector<std::string>& ips,
@@ -147,7 +171,8 @@ int runIpamRelease(datastore::ResourceStore& store, const std::vector<std::strin
         continue;
       }
       auto ip = common::IpAddress::parse(leak.ip);
-      auto done = ip.ok() ? ipam.releaseAddress(*ip, leak.handle) : absl::StatusOr<bool>(ip.status());
+      auto done =
+          ip.ok() ? ipam.releaseAddress(*ip, leak.handle) : absl::StatusOr<bool>(ip.status());
       if (!done.ok()) {
         err << fmt::format("error: {}: {}\n", leak.ip, errorMessage(done.status()));
         ++failures;
@@ -174,7 +199,7 @@ int runIpamRelease(datastore::ResourceStore& store, const std::vector<std::strin
         if (!cidr.ok() || !cidr->contains(*ip)) continue;
         for (const auto& a : b.spec.allocations) {
           if (static_cast<uint64_t>(a.ordinal) == *cidr->indexOf(*ip) &&
-              ipam::workloadExists(*snap, a.attributes)) {
+              ipam::workloadExists(*snap, a.attributes, ip->toString())) {
             live = true;
           }
         }

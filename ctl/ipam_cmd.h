@@ -31,7 +31,14 @@ class IpamCommands {
   std::string from_report_;
   bool force_ = false;
   int grace_s_ = 60;
+  bool verbose_ = false;
 };
+
+// `coralctl ipam check` exit codes, like fsck and linters: scripts can tell "found
+// something" from "could not look".
+inline constexpr int kCheckConsistent = 0;
+inline constexpr int kCheckFindings = 1;  // leaks, orphans, duplicates, out of pool, ...
+inline constexpr int kCheckError = 2;     // the datastore could not be read, bad flags
 
 int runIpamShow(datastore::ResourceStore& store, bool show_blocks, std::ostream& out,
                 std::ostream& err);

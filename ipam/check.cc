@@ -45,24 +45,60 @@ absl::StatusOr<Snapshot> readSnapshot(datastore::ResourceStore& store) {
   CORAL_ASSIGN_OR_RETURN(auto nodes, store.list<model::Node>());
   for (const auto& n : nodes) s.nodes.insert(n.metadata.name);
   CORAL_ASSIGN_OR_RETURN(auto pods, store.list<model::Pod>());
-  for (const auto& p : pods) s.pods.insert({p.metadata.namespace_, p.metadata.name});
+  for (const auto& p : pods) addPod(s, p);
   CORAL_ASSIGN_OR_RETURN(auto weps, store.list<model::WorkloadEndpoint>());
-  for (const auto& w : weps) {
-    s.pods.insert({w.metadata.namespace_, w.spec.pod.empty() ? w.metadata.name : w.spec.pod});
-    if (!w.spec.container_id.empty()) s.container_ids.insert(w.spec.container_id);
-  }
+  for (const auto& w : weps) addEndpoint(s, w);
   return s;
 }
 
-bool workloadExists(const Snapshot& snapshot, const std::map<std::string, std::string>& attrs) {
+void addPod(Snapshot& s, const model::Pod& pod) {
+  auto& ips = s.pods[{pod.metadata.namespace_, pod.metadata.name}];
+  if (!pod.status.pod_ip.empty()) ips.push_back(pod.status.pod_ip);
+  for (const auto& p : pod.status.pod_ips) ips.push_back(p.ip);
+}
+
+void addEndpoint(Snapshot& s, const model::WorkloadEndpoint& w) {
+  Snapshot::Endpoint e{.container_id = w.spec.container_id, .ips = {}};
+  for (const auto& net : w.spec.ip_networks) {
+    // The address before the length, as written ("10.9.0.2/24" is 10.9.0.2).
+    auto address = common::IpAddress::parse(std::string_view(net).substr(0, net.find('/')));
+    e.ips.push_back(address.ok() ? address->toString() : net);
+  }
+  s.endpoints[{w.metadata.namespace_, w.spec.pod.empty() ? w.metadata.name : w.spec.pod}].push_back(
+      std::move(e));
+  if (!w.spec.container_id.empty()) s.container_ids.insert(w.spec.container_id);
+}
+
+bool workloadExists(const Snapshot& snapshot, const std::map<std::string, std::string>& attrs,
+                    const std::string& ip) {
   const std::string cid = attr(attrs, kAttrContainerId);
   if (!cid.empty() && snapshot.container_ids.count(cid)) return true;
+  const std::string node = attr(attrs, kAttrNode);
+  const bool node_alive = node.empty() || snapshot.nodes.count(node) > 0;
+  // coral-ipam's pods have no WorkloadEndpoint, and a Pod record (if the store has one at
+  // all) cannot tell us that the runtime has let go of the sandbox: alive while the node is.
+  if (attr(attrs, kAttrOwner) == kOwnerCoralIpam && node_alive) return true;
   const std::string ns = attr(attrs, kAttrNamespace);
   const std::string pod = attr(attrs, kAttrPod);
-  if (!pod.empty()) return snapshot.pods.count({ns.empty() ? "default" : ns, pod}) > 0;
-  // No pod to look for (e.g. coral-ipam outside Kubernetes): alive while its node is.
-  const std::string node = attr(attrs, kAttrNode);
-  return node.empty() || snapshot.nodes.count(node) > 0;
+  if (pod.empty()) return node_alive;  // nothing else to look for
+  const std::pair<std::string, std::string> key{ns.empty() ? "default" : ns, pod};
+  auto uses = [&](const std::vector<std::string>& ips) {
+    return std::find(ips.begin(), ips.end(), ip) != ips.end();
+  };
+  if (auto it = snapshot.endpoints.find(key); it != snapshot.endpoints.end()) {
+    for (const auto& e : it->second) {
+      // Same container, a container we cannot tell, or our address: alive.
+      if (cid.empty() || e.container_id.empty() || e.container_id == cid || uses(e.ips)) {
+        return true;
+      }
+    }
+    // Every endpoint of the pod is another container's with other addresses: this is an
+    // earlier incarnation's allocation (a StatefulSet pod re-created under its name).
+    // A Pod whose status lists the address still keeps it.
+    auto p = snapshot.pods.find(key);
+    return p != snapshot.pods.end() && uses(p->second);
+  }
+  return snapshot.pods.count(key) > 0;
 }
 
 bool CheckReport::clean() const {
@@ -99,7 +135,8 @@ CheckReport analyze(const Snapshot& s) {
       by_ip[ref.ip].push_back(ref);
       held[a.handle_id][b.spec.cidr]++;
       if (!in_pool) r.out_of_pool.push_back(ref);
-      if (!workloadExists(s, a.attributes)) r.leaks.push_back(ref);
+      if (attr(a.attributes, kAttrOwner) == kOwnerCoralIpam) ++r.coral_ipam;
+      if (!workloadExists(s, a.attributes, ref.ip)) r.leaks.push_back(ref);
     }
   }
   for (auto& [ip, refs] : by_ip) {
@@ -218,6 +255,11 @@ absl::StatusOr<CheckReport> reportFromJson(const model::Json& json) {
 
 std::string formatReport(const CheckReport& r) {
   std::string out = fmt::format("{} allocations in {} blocks\n", r.allocations, r.blocks);
+  if (r.coral_ipam > 0) {
+    out += fmt::format(
+        "{} of them by coral-ipam: alive while their node exists, released by CNI DEL\n",
+        r.coral_ipam);
+  }
   auto refs = [&](const char* title, const std::vector<AllocationRef>& v) {
     if (v.empty()) return;
     out += fmt::format("{} ({}):\n", title, v.size());
@@ -253,7 +295,8 @@ Usage usage(const Snapshot& s) {
     u.pools.push_back(PoolUsage{.name = p.name,
                                 .cidr = p.cidr.toString(),
                                 .disabled = p.disabled,
-                                .total = p.cidr.numAddresses()});
+                                .total = p.cidr.numAddresses(),
+                                .host_bits = p.cidr.address().bitLength() - p.cidr.length()});
   }
   std::vector<const model::IPAMBlock*> sorted;
   for (const auto& b : s.blocks) sorted.push_back(&b);
@@ -266,6 +309,7 @@ Usage usage(const Snapshot& s) {
                   .pool = pool ? pool->name : "",
                   .owner = std::string(affinityNode(b->spec.affinity)),
                   .size = cidr.numAddresses(),
+                  .host_bits = cidr.address().bitLength() - cidr.length(),
                   .in_use = b->spec.allocations.size()};
     for (auto& pu : u.pools) {
       if (pool && pu.name == pool->name) {

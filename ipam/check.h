@@ -16,6 +16,8 @@
 #include "ipam/pools.h"
 #include "model/codec.h"
 #include "model/kinds/ipam.h"
+#include "model/kinds/k8s.h"
+#include "model/kinds/node.h"
 
 namespace coral::ipam {
 
@@ -27,10 +29,20 @@ struct Snapshot {
   std::vector<model::BlockAffinity> affinities;
   std::vector<model::IPAMHandle> handles;
   std::set<std::string> nodes;
-  std::set<std::pair<std::string, std::string>> pods;  // (namespace, name), Pods and WEPs
-  std::set<std::string> container_ids;                 // of WorkloadEndpoints
+  // (namespace, name) of the Pods, and the addresses each Pod's status lists.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> pods;
+  // The WorkloadEndpoints of each (namespace, pod): which container, which addresses.
+  struct Endpoint {
+    std::string container_id;
+    std::vector<std::string> ips;  // addresses without their prefix length
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<Endpoint>> endpoints;
+  std::set<std::string> container_ids;  // of WorkloadEndpoints
 };
 absl::StatusOr<Snapshot> readSnapshot(datastore::ResourceStore& store);
+// Adds one Pod / WorkloadEndpoint to a snapshot (readSnapshot and the GC's re-check).
+void addPod(Snapshot& snapshot, const model::Pod& pod);
+void addEndpoint(Snapshot& snapshot, const model::WorkloadEndpoint& endpoint);
 
 // An allocation named by the address and the handle holding it.
 struct AllocationRef {
@@ -70,13 +82,24 @@ struct CheckReport {
   std::vector<std::string> overlapping_pools;  // error messages
   int64_t allocations = 0;
   int64_t blocks = 0;
+  int64_t coral_ipam = 0;  // allocations made by the coral-ipam plugin (owner=coral-ipam)
   bool clean() const;
 };
 
 CheckReport analyze(const Snapshot& snapshot);
-// Does the allocation's workload exist (a Pod or a WorkloadEndpoint, or, without pod
-// attributes, a Node)? Shared by the check and the GC's re-check.
-bool workloadExists(const Snapshot& snapshot, const std::map<std::string, std::string>& attrs);
+// Can the allocation of `ip` with these attributes still belong to a live workload? Shared
+// by the check, the GC's re-check and `coralctl ipam release`. When in doubt: yes.
+//  - a WorkloadEndpoint with the allocation's containerID: alive;
+//  - made by coral-ipam (attribute owner=coral-ipam): alive while its node exists, because
+//    nothing writes a Pod or WorkloadEndpoint for the pods of other CNI plugins on the
+//    file and etcd stores; CNI DEL (or `coralctl ipam release --force`) releases it;
+//  - with a pod attribute: alive while that Pod or a WorkloadEndpoint of it exists, except
+//    that when every WorkloadEndpoint of the pod names another container and uses other
+//    addresses, the allocation belongs to an earlier incarnation (a StatefulSet pod
+//    re-created under the same name) and is not alive;
+//  - without pod attributes: alive while its node exists.
+bool workloadExists(const Snapshot& snapshot, const std::map<std::string, std::string>& attrs,
+                    const std::string& ip);
 
 model::Json reportToJson(const CheckReport& report);
 absl::StatusOr<CheckReport> reportFromJson(const model::Json& json);
@@ -87,14 +110,16 @@ struct BlockUsage {
   std::string cidr;
   std::string pool;
   std::string owner;  // node, or "" when the block has no affinity
-  uint64_t size = 0;
+  uint64_t size = 0;  // saturated when host_bits >= 64
+  int host_bits = 0;
   uint64_t in_use = 0;
 };
 struct PoolUsage {
   std::string name;
   std::string cidr;
   bool disabled = false;
-  uint64_t total = 0;  // saturated for huge IPv6 pools
+  uint64_t total = 0;  // saturated for huge IPv6 pools: print 2^host_bits then
+  int host_bits = 0;   // total is 2^host_bits
   uint64_t in_use = 0;
   uint64_t blocks = 0;
 };

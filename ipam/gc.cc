@@ -39,15 +39,12 @@ absl::StatusOr<bool> stillLeaked(datastore::ResourceStore& store, const Allocati
   if (!pod.empty()) {
     auto p = store.get<model::Pod>(ns, pod);
     if (p.ok())
-      fresh.pods.insert({ns, pod});
+      addPod(fresh, *p);
     else if (!datastore::isNotFound(p.status()))
       return p.status();
   }
   CORAL_ASSIGN_OR_RETURN(auto weps, store.list<model::WorkloadEndpoint>(ns));
-  for (const auto& w : weps) {
-    fresh.pods.insert({w.metadata.namespace_, w.spec.pod.empty() ? w.metadata.name : w.spec.pod});
-    if (!w.spec.container_id.empty()) fresh.container_ids.insert(w.spec.container_id);
-  }
+  for (const auto& w : weps) addEndpoint(fresh, w);
   if (!node.empty()) {
     auto n = store.get<model::Node>(node);
     if (n.ok())
@@ -55,7 +52,7 @@ absl::StatusOr<bool> stillLeaked(datastore::ResourceStore& store, const Allocati
     else if (!datastore::isNotFound(n.status()))
       return n.status();
   }
-  return !workloadExists(fresh, a->attributes);
+  return !workloadExists(fresh, a->attributes, ref.ip);
 }
 
 absl::StatusOr<bool> GarbageCollector::removeDanglingAffinity(const BlockRef& ref) {

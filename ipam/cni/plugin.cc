@@ -70,6 +70,8 @@ struct Config {
   bool ipv6 = false;
   std::vector<std::string> ipv4_pools, ipv6_pools;
   bool host_prefix = false;  // "address_prefix": "host" → /32, /128; "pool" (default)
+  std::vector<common::IpAddress> gateways;  // "gateway": returned, never allocated
+  std::vector<common::Prefix> exclude;      // "exclude": addresses or CIDRs never allocated
   model::Json routes = model::Json::array();
   model::Json prev_result;
 };
@@ -103,6 +105,38 @@ std::optional<Failure> readConfig(const Request& r, const model::Json& j, Config
                      ""};
     }
     c.host_prefix = prefix == "host";
+    // "gateway": one address, or one per family: ["10.9.0.1", "fd00:9::1"].
+    std::vector<std::string> gateways;
+    if (ipam.contains("gateway")) {
+      if (ipam["gateway"].is_string()) {
+        gateways.push_back(ipam["gateway"]);
+      } else {
+        gateways = ipam["gateway"].get<std::vector<std::string>>();
+      }
+    }
+    for (const auto& text : gateways) {
+      auto gw = common::IpAddress::parse(text);
+      if (!gw.ok()) {
+        return Failure{kInvalidNetworkConfig,
+                       fmt::format("ipam.gateway \"{}\" is not an IP address", text),
+                       std::string(errorMessage(gw.status()))};
+      }
+      c.gateways.push_back(*gw);
+    }
+    for (const auto& text : ipam.value("exclude", std::vector<std::string>{})) {
+      absl::StatusOr<common::Prefix> p = common::Prefix::parse(text);
+      if (text.find('/') == std::string::npos) {
+        auto address = common::IpAddress::parse(text);
+        p = address.ok() ? absl::StatusOr<common::Prefix>(common::Prefix::host(*address))
+                         : absl::StatusOr<common::Prefix>(address.status());
+      }
+      if (!p.ok()) {
+        return Failure{kInvalidNetworkConfig,
+                       fmt::format("ipam.exclude \"{}\" is not an address or CIDR", text),
+                       std::string(errorMessage(p.status()))};
+      }
+      c.exclude.push_back(*p);
+    }
   } catch (const model::Json::exception& e) {
     return Failure{kInvalidNetworkConfig, "invalid \"ipam\" section", e.what()};
   }
@@ -127,6 +161,9 @@ model::Json ipEntry(const Config& c, const Assignment& a) {
   const int length = c.host_prefix ? a.address.bitLength() : a.pool_cidr.length();
   model::Json ip = {{"address", fmt::format("{}/{}", a.address.toString(), length)}};
   if (c.version != "1.0.0") ip["version"] = a.address.isV4() ? "4" : "6";
+  for (const auto& gw : c.gateways) {
+    if (gw.family() == a.address.family()) ip["gateway"] = gw.toString();
+  }
   return ip;
 }
 
@@ -188,11 +225,11 @@ Response handle(const Request& r) {
     if (c.prev_result.is_object() && c.prev_result.contains("ips")) {
       for (const auto& ip : c.prev_result["ips"]) {
         const std::string addr = ip.value("address", "");
-        auto prefix = common::Prefix::parseLoose(addr);
+        // "10.77.0.1/24": the address before the length (parseLoose would clear host bits).
+        auto address = common::IpAddress::parse(addr.substr(0, addr.find('/')));
         const bool found =
-            prefix.ok() && std::any_of(held->begin(), held->end(), [&](const Assignment& a) {
-              return a.address == prefix->address();
-            });
+            address.ok() && std::any_of(held->begin(), held->end(),
+                                        [&](const Assignment& a) { return a.address == *address; });
         if (!found) {
           return errorResponse(
               c.version,
@@ -212,6 +249,14 @@ Response handle(const Request& r) {
   req.ipv4_pools = c.ipv4_pools;
   req.ipv6_pools = c.ipv6_pools;
   req.attributes[kAttrContainerId] = container;
+  // No Pod or WorkloadEndpoint will ever name this allocation: tell check and GC that its
+  // release is CNI DEL, not a missing workload (see ipam/README.md).
+  req.attributes[kAttrOwner] = kOwnerCoralIpam;
+  // The L2 plugins use the pool's prefix as the link's subnet: its network and broadcast
+  // addresses are not host addresses. The gateway is the bridge's or the router's.
+  req.skip_pool_edges = !c.host_prefix;
+  req.reserved = c.exclude;
+  for (const auto& gw : c.gateways) req.reserved.push_back(common::Prefix::host(gw));
   const auto args = parseCniArgs(env(r, "CNI_ARGS"));
   if (auto it = args.find("K8S_POD_NAMESPACE"); it != args.end()) {
     req.attributes[kAttrNamespace] = it->second;

@@ -4,7 +4,14 @@
 //   "ipam": {"type": "coral-ipam", "datastore": "etcd://10.0.0.1:2379", "nodename": "n1",
 //            "assign_ipv4": true, "assign_ipv6": false,
 //            "ipv4_pools": ["default-ipv4"], "routes": [{"dst": "0.0.0.0/0"}],
-//            "address_prefix": "pool"}   // or "host": /32 and /128 as Coral's own pods get
+//            "address_prefix": "pool",   // or "host": /32 and /128 as Coral's own pods get
+//            "gateway": "10.9.0.1",       // or a list, one per family: returned, never allocated
+//            "exclude": ["10.9.0.2", "10.9.0.240/28"]}   // never allocated
+//
+// With "pool" prefixes the pool's network and broadcast addresses (IPv6: the all-zero host
+// part) are never allocated: the L2 plugins use the pool's prefix as the link's subnet.
+// Allocations carry owner=coral-ipam: check and GC count them alive while their node
+// exists, since no Pod or WorkloadEndpoint is written for these pods (see ipam/README.md).
 //
 // `datastore` and `nodename` fall back to $CORAL_DATASTORE and $CORAL_NODENAME (then the
 // default store and the host name). ADD allocates for the handle "<container id>.<ifname>"

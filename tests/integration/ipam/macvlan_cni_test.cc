@@ -1,9 +1,12 @@
-// coral-ipam through the reference macvlan plugin (Debian containernetworking-plugins):
-// ADD gives the pod netns an address from a Coral pool, CHECK passes, DEL releases it.
+// coral-ipam through the reference macvlan and bridge plugins (Debian
+// containernetworking-plugins): ADD gives the pod netns an address from a Coral pool (never
+// the pool's network address, nor the gateway), CHECK passes, DEL releases it; two bridge
+// pods reach each other through a bridge whose address is coral-ipam's gateway.
 // The macvlan parent is a dummy link (or a veth end where the kernel lacks the dummy
 // module) inside a network namespace the test creates; the
 // plugin runs there (ip netns exec). Nothing touches the root namespace; both namespaces
-// are deleted on every path. Needs root and /usr/lib/cni/macvlan: fails loudly without.
+// are deleted on every path. The bridge test's bridge lives in the parent namespace too.
+// Needs root, /usr/lib/cni/macvlan and /usr/lib/cni/bridge: fails loudly without.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@ namespace coral::ipam {
 namespace {
 
 constexpr const char* kMacvlan = "/usr/lib/cni/macvlan";
+constexpr const char* kBridge = "/usr/lib/cni/bridge";
 
 struct ShellRun {
   int exit_code = -1;
@@ -73,6 +77,7 @@ class MacvlanCniTest : public ::testing::Test {
     ASSERT_TRUE(store_->create(node).ok());
   }
   void TearDown() override {
+    if (made_pod2_) sh("ip netns del " + pod2_);
     if (made_pod_) sh("ip netns del " + pod_);
     if (made_parent_) sh("ip netns del " + parent_);
   }
@@ -96,20 +101,20 @@ class MacvlanCniTest : public ::testing::Test {
 
   // Runs the macvlan plugin inside the parent namespace for the pod namespace.
   ShellRun cni(const std::string& command, const model::Json& conf,
-               const std::string& plugin = kMacvlan) {
+               const std::string& plugin = kMacvlan, const std::string& container = "ctr0123",
+               const std::string& netns = "") {
     const std::string plugin_dir = std::filesystem::path(CORAL_IPAM_PLUGIN).parent_path().string();
-    return sh("ip netns exec " + parent_ + " env CNI_COMMAND=" + command +
-                  " CNI_CONTAINERID=ctr0123 CNI_NETNS=/var/run/netns/" + pod_ +
+    return sh("ip netns exec " + parent_ + " env CNI_COMMAND=" + command + " CNI_CONTAINERID=" +
+                  container + " CNI_NETNS=/var/run/netns/" + (netns.empty() ? pod_ : netns) +
                   " CNI_IFNAME=eth0 "
-                  "CNI_ARGS='IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0'"
-                  " CNI_PATH=" +
-                  plugin_dir + ":/usr/lib/cni " + plugin,
+                  "CNI_ARGS='IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=" +
+                  container + "'" + " CNI_PATH=" + plugin_dir + ":/usr/lib/cni " + plugin,
               conf.dump());
   }
 
   coral::testing::TempDir dir_;
-  std::string parent_, pod_, url_;
-  bool made_parent_ = false, made_pod_ = false;
+  std::string parent_, pod_, pod2_, url_;
+  bool made_parent_ = false, made_pod_ = false, made_pod2_ = false;
   datastore::BackendPtr backend_;
   std::unique_ptr<datastore::ResourceStore> store_;
 };
@@ -120,20 +125,22 @@ TEST_F(MacvlanCniTest, AddCheckDelThroughTheReferenceMacvlanPlugin) {
   auto result = model::Json::parse(add.out, nullptr, false);
   ASSERT_FALSE(result.is_discarded()) << add.out;
   ASSERT_EQ(result["ips"].size(), 1u) << add.out;
-  EXPECT_EQ(result["ips"][0]["address"], "10.77.0.0/24");  // the pool's prefix
+  // The pool's prefix length, and not its network address 10.77.0.0.
+  EXPECT_EQ(result["ips"][0]["address"], "10.77.0.1/24");
   EXPECT_EQ(result["cniVersion"], "1.0.0");
 
   // The address is on the pod's eth0, and recorded with the pod's attributes.
   auto addr = sh("ip -n " + pod_ + " -o addr show dev eth0");
-  EXPECT_NE(addr.out.find("inet 10.77.0.0/24"), std::string::npos) << addr.out;
+  EXPECT_NE(addr.out.find("inet 10.77.0.1/24"), std::string::npos) << addr.out;
   Ipam ipam(*store_);
   auto held = ipam.addressesOf(handleIdFor("ctr0123", "eth0"));
   ASSERT_TRUE(held.ok());
   ASSERT_EQ(held->size(), 1u);
-  EXPECT_EQ(held->at(0).address.toString(), "10.77.0.0");
+  EXPECT_EQ(held->at(0).address.toString(), "10.77.0.1");
   auto block = store_->get<model::IPAMBlock>("10-77-0-0-28");
   ASSERT_TRUE(block.ok());
-  EXPECT_EQ(block->spec.allocations[0].attributes.at("pod"), "web-0");
+  EXPECT_EQ(block->spec.allocations[0].attributes.at("pod"), "ctr0123");
+  EXPECT_EQ(block->spec.allocations[0].attributes.at("owner"), "coral-ipam");
   EXPECT_EQ(block->spec.allocations[0].attributes.at("containerID"), "ctr0123");
 
   auto conf = netconf();
@@ -150,6 +157,49 @@ TEST_F(MacvlanCniTest, AddCheckDelThroughTheReferenceMacvlanPlugin) {
   EXPECT_EQ(recheck.exit_code, 1);
   EXPECT_EQ(model::Json::parse(recheck.out)["code"], 101) << recheck.out;
   EXPECT_EQ(cni("DEL", netconf()).exit_code, 0);
+}
+
+TEST_F(MacvlanCniTest, TwoBridgePodsGetAddressesAroundTheGatewayAndPingEachOther) {
+  ASSERT_TRUE(std::filesystem::exists(kBridge))
+      << kBridge << " is missing: install the Debian package containernetworking-plugins";
+  pod2_ = pod_ + "-b";
+  ASSERT_EQ(sh("ip netns add " + pod2_).exit_code, 0);
+  made_pod2_ = true;
+  // The bridge (in the parent namespace) takes the gateway address: isGateway.
+  const model::Json conf = {{"cniVersion", "1.0.0"},
+                            {"name", "coralbr"},
+                            {"type", "bridge"},
+                            {"bridge", "corbr0"},
+                            {"isGateway", true},
+                            {"ipam",
+                             {{"type", "coral-ipam"},
+                              {"datastore", url_},
+                              {"nodename", "cni-node"},
+                              {"gateway", "10.77.0.1"}}}};
+  auto a = cni("ADD", conf, kBridge, "ctra", pod_);
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = cni("ADD", conf, kBridge, "ctrb", pod2_);
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  auto ra = model::Json::parse(a.out), rb = model::Json::parse(b.out);
+  // Not .0 (the network) nor .1 (the gateway).
+  EXPECT_EQ(ra["ips"][0]["address"], "10.77.0.2/24") << a.out;
+  EXPECT_EQ(ra["ips"][0]["gateway"], "10.77.0.1") << a.out;
+  EXPECT_EQ(rb["ips"][0]["address"], "10.77.0.3/24") << b.out;
+  auto br = sh("ip -n " + parent_ + " -o addr show dev corbr0");
+  EXPECT_NE(br.out.find("inet 10.77.0.1/24"), std::string::npos) << br.out;
+
+  auto ping = sh("ip netns exec " + pod_ + " ping -c 1 -W 2 10.77.0.3");
+  EXPECT_EQ(ping.exit_code, 0) << ping.out << ping.err;
+  auto back = sh("ip netns exec " + pod2_ + " ping -c 1 -W 2 10.77.0.2");
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+  auto gw = sh("ip netns exec " + pod_ + " ping -c 1 -W 2 10.77.0.1");
+  EXPECT_EQ(gw.exit_code, 0) << gw.out << gw.err;
+
+  EXPECT_EQ(cni("DEL", conf, kBridge, "ctra", pod_).exit_code, 0);
+  EXPECT_EQ(cni("DEL", conf, kBridge, "ctrb", pod2_).exit_code, 0);
+  Ipam ipam(*store_);
+  EXPECT_TRUE(ipam.addressesOf(handleIdFor("ctra", "eth0"))->empty());
+  EXPECT_TRUE(ipam.addressesOf(handleIdFor("ctrb", "eth0"))->empty());
 }
 
 TEST_F(MacvlanCniTest, ErrorsAreCniErrorJson) {

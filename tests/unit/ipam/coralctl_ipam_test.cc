@@ -1,4 +1,5 @@
-// coralctl ipam show / check / release through the real binary on the file store.
+// coralctl ipam show / check / release / gc through the real binary on the file store:
+// output, exit codes (check: 0 consistent, 1 findings, 2 error), no log lines on stderr.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -40,7 +41,7 @@ TEST_F(CoralctlIpamTest, ShowCheckAndReleaseFromAReport) {
       << show.out;
 
   auto check = run("ipam check -o json");
-  ASSERT_EQ(check.exit_code, 0) << check.err;
+  ASSERT_EQ(check.exit_code, 1) << check.err;  // findings
   auto report = model::Json::parse(check.out);
   ASSERT_EQ(report["leaks"].size(), 1u) << check.out;
   EXPECT_EQ(report["leaks"][0]["ip"], "10.0.0.1");
@@ -60,14 +61,71 @@ TEST_F(CoralctlIpamTest, ShowCheckAndReleaseFromAReport) {
   auto release = run("ipam release --from-report " + dir_.path() + "/report.json");
   ASSERT_EQ(release.exit_code, 0) << release.err;
   EXPECT_EQ(release.out, "10.0.0.1 released\n");
+  EXPECT_EQ(release.err, "");  // no log lines next to the output
   auto again = run("ipam release --from-report " + dir_.path() + "/report.json");
   EXPECT_EQ(again.out, "10.0.0.1 skipped: no longer leaked (released, re-used or alive)\n");
-  EXPECT_EQ(run("ipam check").out, "1 allocations in 1 blocks\nIPAM is consistent.\n");
+  auto clean = run("ipam check");
+  EXPECT_EQ(clean.exit_code, 0);
+  EXPECT_EQ(clean.out, "1 allocations in 1 blocks\nIPAM is consistent.\n");
+  EXPECT_EQ(run("ipam check -o yaml").exit_code, 2);
 
   auto bad = run("ipam release --ip nope");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("--ip \"nope\""), std::string::npos) << bad.err;
   EXPECT_EQ(run("ipam release").exit_code, 1);
+}
+
+TEST_F(CoralctlIpamTest, GcNeverReleasesCoralIpamAllocationsOfALiveNode) {
+  addPool("pods", "10.0.0.0/28", 30);
+  addNode("n1");
+  // What coral-ipam writes for a macvlan pod: no Pod or WorkloadEndpoint follows.
+  AssignRequest req{.handle_id = "ctr1.eth0",
+                    .node = "n1",
+                    .attributes = {{kAttrNamespace, "default"},
+                                   {kAttrPod, "macvlan-0"},
+                                   {kAttrContainerId, "ctr1"},
+                                   {kAttrOwner, kOwnerCoralIpam}}};
+  ASSERT_TRUE(ipam_->autoAssign(req).ok());
+  auto check = run("ipam check");
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("1 of them by coral-ipam"), std::string::npos) << check.out;
+  // The address is in use as far as anyone can tell: gc leaves it alone.
+  auto gc = run("ipam gc --grace-period 1");
+  ASSERT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_EQ(gc.out, "Nothing to collect.\n");
+  EXPECT_EQ(ipam_->addressesOf("ctr1.eth0")->size(), 1u);
+  EXPECT_EQ(run("ipam release --ip 10.0.0.0").exit_code, 1);  // live: needs --force
+  auto forced = run("ipam release --ip 10.0.0.0 --force");
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(forced.out, "10.0.0.0 released\n");
+  EXPECT_EQ(forced.err, "");
+  EXPECT_TRUE(ipam_->addressesOf("ctr1.eth0")->empty());
+}
+
+TEST_F(CoralctlIpamTest, GcOutputHasNoLogLinesUnlessVerbose) {
+  addPool("pods", "10.0.0.0/28", 30);
+  addNode("n1");
+  ASSERT_TRUE(assign("n1", "gone", true, false, "gone").ok());
+  auto gc = run("ipam gc --grace-period 0");
+  ASSERT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_NE(gc.out.find("released 10.0.0.0 (handle gone, pod default/gone)"), std::string::npos)
+      << gc.out;
+  EXPECT_EQ(gc.err, "");
+  ASSERT_TRUE(assign("n1", "gone2", true, false, "gone2").ok());
+  auto verbose = run("ipam --verbose gc --grace-period 0");
+  EXPECT_NE(verbose.err.find("level=info"), std::string::npos) << verbose.err;
+}
+
+TEST_F(CoralctlIpamTest, ShowPrintsHugeIPv6CountsAsPowersOfTwo) {
+  addPool("v6", "fd00:10::/48", 122);
+  addNode("n1");
+  ASSERT_TRUE(assign("n1", "h", false, true).ok());
+  auto show = run("ipam show");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("v6     fd00:10::/48   2^80    1 (0.0%)   2^80 - 1   1        enabled"),
+            std::string::npos)
+      << show.out;
+  EXPECT_EQ(show.out.find("18446744073709551615"), std::string::npos) << show.out;
 }
 
 }  // namespace

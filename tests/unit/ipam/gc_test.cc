@@ -1,6 +1,7 @@
 // IPAM check and garbage collection with a fake clock: leaks wait out their grace period
 // and are re-checked right before release; live pods are never touched; orphaned blocks,
-// dangling affinities, stale handles and out-of-pool allocations are reported.
+// dangling affinities, stale handles and out-of-pool allocations are reported. coral-ipam's
+// allocations live while their node does; a StatefulSet pod's old allocation is a leak.
 #include <gtest/gtest.h>
 
 #include "ipam/block.h"
@@ -20,7 +21,106 @@ class GcTest : public IpamTest {
   }
   GcOptions options{.leak_grace = std::chrono::seconds(60),
                     .block_grace = std::chrono::seconds(60)};
+
+  // What coral-ipam records: CNI_ARGS' pod, the container id and owner=coral-ipam.
+  void assignLikeCoralIpam(const std::string& node, const std::string& container,
+                           const std::string& pod) {
+    AssignRequest req{.handle_id = handleIdFor(container, "eth0"),
+                      .node = node,
+                      .attributes = {{kAttrNamespace, "default"},
+                                     {kAttrPod, pod},
+                                     {kAttrContainerId, container},
+                                     {kAttrOwner, kOwnerCoralIpam}}};
+    auto r = ipam_->autoAssign(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  void addEndpoint(const std::string& pod, const std::string& container, const std::string& ip) {
+    model::WorkloadEndpoint wep;
+    wep.metadata.name = "n1-" + pod + "-eth0";
+    wep.metadata.namespace_ = "default";
+    wep.spec.node = "n1";
+    wep.spec.pod = pod;
+    wep.spec.container_id = container;
+    wep.spec.interface_name = "cor0123456789a";
+    wep.spec.ip_networks = {ip + "/32"};
+    auto r = store_->apply(model::toResource(wep));
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  // Runs the collector until well past every grace period.
+  GcRound collect(GarbageCollector& gc) {
+    EXPECT_TRUE(gc.runOnce().ok());
+    clock_.advance(std::chrono::seconds(3600));
+    auto r = gc.runOnce();
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : GcRound{};
+  }
 };
+
+TEST_F(GcTest, CoralIpamAllocationsLiveWhileTheirNodeExists) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  // A macvlan pod: no Pod, no WorkloadEndpoint is ever written for it.
+  assignLikeCoralIpam("n1", "ctr1", "macvlan-0");
+  auto r = check();
+  EXPECT_TRUE(r.leaks.empty()) << formatReport(r);
+  EXPECT_EQ(r.coral_ipam, 1);
+  EXPECT_TRUE(r.clean()) << formatReport(r);
+  GarbageCollector gc(*ipam_, clock_, options);
+  EXPECT_TRUE(collect(gc).released.empty());
+  EXPECT_EQ(ipam_->addressesOf(handleIdFor("ctr1", "eth0"))->size(), 1u);
+  // Its node is deleted: now nothing can be using it.
+  ASSERT_TRUE(store_->remove(model::kindOf<model::Node>(), "", "n1").ok());
+  ASSERT_EQ(check().leaks.size(), 1u);
+  auto round = collect(gc);
+  ASSERT_EQ(round.released.size(), 1u);
+  EXPECT_EQ(round.released[0].handle, handleIdFor("ctr1", "eth0"));
+}
+
+TEST_F(GcTest, AStatefulSetPodsEarlierAllocationIsALeak) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  addPod("default", "db-0");
+  // db-0's first sandbox (ctr-old) got 10.0.0.0; its DEL never ran. The re-created db-0
+  // (same name, ctr-new) got 10.0.0.1 and its WorkloadEndpoint names ctr-new.
+  auto old_req = AssignRequest{
+      .handle_id = "ctr-old.eth0",
+      .node = "n1",
+      .attributes = {
+          {kAttrNamespace, "default"}, {kAttrPod, "db-0"}, {kAttrContainerId, "ctr-old"}}};
+  ASSERT_TRUE(ipam_->autoAssign(old_req).ok());
+  auto new_req = old_req;
+  new_req.handle_id = "ctr-new.eth0";
+  new_req.attributes[kAttrContainerId] = "ctr-new";
+  ASSERT_TRUE(ipam_->autoAssign(new_req).ok());
+  addEndpoint("db-0", "ctr-new", "10.0.0.1");
+  auto r = check();
+  ASSERT_EQ(r.leaks.size(), 1u) << formatReport(r);
+  EXPECT_EQ(r.leaks[0].ip, "10.0.0.0");
+  EXPECT_EQ(r.leaks[0].handle, "ctr-old.eth0");
+  GarbageCollector gc(*ipam_, clock_, options);
+  auto round = collect(gc);
+  ASSERT_EQ(round.released.size(), 1u);
+  EXPECT_EQ(round.released[0].handle, "ctr-old.eth0");
+  EXPECT_TRUE(ipam_->addressesOf("ctr-old.eth0")->empty());
+  EXPECT_EQ(ipam_->addressesOf("ctr-new.eth0")->size(), 1u);
+  EXPECT_TRUE(check().clean()) << formatReport(check());
+}
+
+TEST_F(GcTest, AnEndpointThatUsesTheAddressOrNamesNoContainerKeepsItAlive) {
+  addPool("p", "10.0.0.0/28", 30);
+  addNode("n1");
+  auto req = AssignRequest{
+      .handle_id = "ctr-a.eth0",
+      .node = "n1",
+      .attributes = {{kAttrNamespace, "default"}, {kAttrPod, "db-0"}, {kAttrContainerId, "ctr-a"}}};
+  ASSERT_TRUE(ipam_->autoAssign(req).ok());  // 10.0.0.0
+  addEndpoint("db-0", "ctr-b", "10.0.0.0");  // another container id, but our address
+  EXPECT_TRUE(check().leaks.empty()) << formatReport(check());
+  addEndpoint("db-0", "", "10.0.0.9");  // no container id: cannot tell, so alive
+  EXPECT_TRUE(check().leaks.empty()) << formatReport(check());
+  addEndpoint("db-0", "ctr-b", "10.0.0.9");
+  EXPECT_EQ(check().leaks.size(), 1u);
+}
 
 TEST_F(GcTest, ACleanStoreChecksClean) {
   addPool("p", "10.0.0.0/28", 30);
