@@ -1,8 +1,13 @@
 // ipam_bench: allocations per second of Coral IPAM with 1 and 8 concurrent allocators on
 // the file store and on a real etcd, side by side with the reference host-local CNI plugin
 // doing the same number of allocations (one exec per allocation, as a runtime would).
+// Two kinds of Coral rows: `coral-ipam` exec'd per allocation exactly like host-local (the
+// like-for-like comparison: process start, config parse, datastore connect, allocate), and
+// the allocator called in-process (what corald does, no exec).
 //
 //   ipam_bench [N]     N allocations per run (default 1000)
+//
+// coral-ipam is found next to this binary (<build>/ipam/coral-ipam) or in $CORAL_IPAM_PLUGIN.
 //
 // Every run starts from an empty store (a fresh directory, a fresh etcd). Not a test: it
 // prints a table; ratios are Coral / host-local at the same concurrency.
@@ -15,6 +20,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -77,8 +84,8 @@ double runCoral(const std::string& url, int n, int threads) {
   });
 }
 
-// One exec of host-local ADD with the config on stdin; true on exit 0.
-bool hostLocalAdd(const std::string& conf_path, int i) {
+// One exec of a CNI plugin's ADD with the config on stdin; true on exit 0.
+bool execAdd(const std::string& plugin, const std::string& conf_path, int i) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, conf_path.c_str(), O_RDONLY, 0);
@@ -89,10 +96,10 @@ bool hostLocalAdd(const std::string& conf_path, int i) {
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  char arg0[] = "/usr/lib/cni/host-local";
-  char* argv[] = {arg0, nullptr};
+  std::string arg0 = plugin;
+  char* argv[] = {arg0.data(), nullptr};
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, arg0, &fa, nullptr, argv, envp.data());
+  const int rc = posix_spawn(&pid, arg0.c_str(), &fa, nullptr, argv, envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return false;
   int status = 0;
@@ -107,7 +114,33 @@ double runHostLocal(int n, int threads) {
       R"({{"cniVersion":"1.0.0","name":"bench","type":"bridge","ipam":{{"type":"host-local",)"
       R"("ranges":[[{{"subnet":"10.200.0.0/16"}}]],"dataDir":"{}/data"}}}})",
       dir.path());
-  return timed(n, threads, [&](int, int i) { return hostLocalAdd(conf, i); });
+  return timed(n, threads, [&](int, int i) { return execAdd("/usr/lib/cni/host-local", conf, i); });
+}
+
+// coral-ipam exec'd per allocation against `url`, as a runtime runs it for a bridge pod.
+double runCoralIpam(const std::string& plugin, const std::string& url, int n, int threads) {
+  auto backend = datastore::openBackend(url);
+  if (!backend.ok()) return -1;
+  datastore::ResourceStore store(**backend);
+  model::IPPool pool;
+  pool.metadata.name = "bench";
+  pool.spec.cidr = "10.200.0.0/16";
+  pool.spec.block_size = 26;
+  if (!store.create(pool).ok()) return -1;
+  coral::testing::TempDir dir;
+  const std::string conf = dir.path() + "/conf.json";
+  std::ofstream(conf) << fmt::format(
+      R"({{"cniVersion":"1.0.0","name":"bench","type":"bridge","ipam":{{"type":"coral-ipam",)"
+      R"("datastore":"{}","nodename":"bench-node"}}}})",
+      url);
+  return timed(n, threads, [&](int, int i) { return execAdd(plugin, conf, i); });
+}
+
+std::string findCoralIpam() {
+  if (const char* env = std::getenv("CORAL_IPAM_PLUGIN")) return env;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "coral-ipam" : (self.parent_path().parent_path() / "ipam" / "coral-ipam").string();
 }
 
 }  // namespace
@@ -121,35 +154,48 @@ int main(int argc, char** argv) {
     double seconds;
   };
   std::vector<Row> rows;
-  for (int threads : {1, 8}) {
-    rows.push_back({"host-local", threads, runHostLocal(n, threads)});
-    {
-      coral::testing::TempDir dir;
-      rows.push_back({"coral file", threads, runCoral("file://" + dir.path(), n, threads)});
-    }
+  const std::string coral_ipam = findCoralIpam();
+  // A fresh etcd per run: every run starts from an empty store.
+  auto withEtcd = [&](const std::function<double(const std::string&)>& run) {
     auto etcd = coral::testing::EtcdProcess::launch();
     if (!etcd.ok()) {
       std::fprintf(stderr, "etcd: %s\n", std::string(coral::errorMessage(etcd.status())).c_str());
-      rows.push_back({"coral etcd", threads, -1});
-    } else {
-      rows.push_back({"coral etcd", threads, runCoral((*etcd)->url(), n, threads)});
+      return -1.0;
     }
+    return run((*etcd)->url());
+  };
+  for (int threads : {1, 8}) {
+    rows.push_back({"host-local exec", threads, runHostLocal(n, threads)});
+    {
+      coral::testing::TempDir dir;
+      rows.push_back({"coral-ipam exec, file", threads,
+                      runCoralIpam(coral_ipam, "file://" + dir.path(), n, threads)});
+    }
+    rows.push_back({"coral-ipam exec, etcd", threads, withEtcd([&](const std::string& url) {
+                      return runCoralIpam(coral_ipam, url, n, threads);
+                    })});
+    {
+      coral::testing::TempDir dir;
+      rows.push_back({"in-process, file", threads, runCoral("file://" + dir.path(), n, threads)});
+    }
+    rows.push_back({"in-process, etcd", threads,
+                    withEtcd([&](const std::string& url) { return runCoral(url, n, threads); })});
   }
-  std::printf("%d allocations per run\n\n", n);
-  std::printf("%-12s %10s %10s %14s %22s\n", "STORE", "ALLOCATORS", "SECONDS", "ALLOCATIONS/S",
-              "RATIO VS HOST-LOCAL");
+  std::printf("%d allocations per run; coral-ipam: %s\n\n", n, coral_ipam.c_str());
+  std::printf("%-22s %10s %10s %14s %20s\n", "ALLOCATOR", "ALLOCATORS", "SECONDS", "ALLOCATIONS/S",
+              "VS HOST-LOCAL EXEC");
   for (const auto& r : rows) {
     double base = -1;
     for (const auto& b : rows) {
-      if (b.store == "host-local" && b.threads == r.threads) base = b.seconds;
+      if (b.store == "host-local exec" && b.threads == r.threads) base = b.seconds;
     }
     if (r.seconds < 0) {
-      std::printf("%-12s %10d %10s %14s %22s\n", r.store.c_str(), r.threads, "failed", "-", "-");
+      std::printf("%-22s %10d %10s %14s %20s\n", r.store.c_str(), r.threads, "failed", "-", "-");
       continue;
     }
     const double rate = n / r.seconds;
     const std::string ratio = base > 0 ? fmt::format("{:.2f}x", base / r.seconds) : "-";
-    std::printf("%-12s %10d %10.2f %14.0f %22s\n", r.store.c_str(), r.threads, r.seconds, rate,
+    std::printf("%-22s %10d %10.2f %14.0f %20s\n", r.store.c_str(), r.threads, r.seconds, rate,
                 ratio.c_str());
   }
   return 0;
