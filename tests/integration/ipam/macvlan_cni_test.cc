@@ -143,6 +143,16 @@ TEST_F(MacvlanCniTest, AddCheckDelThroughTheReferenceMacvlanPlugin) {
   EXPECT_EQ(block->spec.allocations[0].attributes.at("owner"), "coral-ipam");
   EXPECT_EQ(block->spec.allocations[0].attributes.at("containerID"), "ctr0123");
 
+  // No Pod or WorkloadEndpoint exists for this pod: check and gc must still leave it alone
+  // (they used to call it a leak, and `gc --grace-period 1` released it).
+  const std::string ctl = std::string(CORAL_CTL) + " --datastore " + url_ + " ipam ";
+  auto ipam_check = sh(ctl + "check");
+  EXPECT_EQ(ipam_check.exit_code, 0) << ipam_check.out << ipam_check.err;
+  auto gc = sh(ctl + "gc --grace-period 1");
+  EXPECT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_EQ(gc.out, "Nothing to collect.\n");
+  EXPECT_EQ(ipam.addressesOf(handleIdFor("ctr0123", "eth0"))->size(), 1u);
+
   auto conf = netconf();
   conf["prevResult"] = result;
   auto check = cni("CHECK", conf);
