@@ -26,6 +26,11 @@ namespace coral::agent {
 
 // Pods staged by CNI ADD (policy/staging.h) get their own chains this long after, batched.
 constexpr std::chrono::milliseconds kConsolidateStagedAfter{500};
+// After a restart with routes from BGP, the routes learned before it are kept at most this
+// long (the graceful restart time peers get by default) ...
+constexpr std::chrono::seconds kStaleBgpRoutesHold{120};
+// ... or until every session is up and the learned routes were quiet for this long.
+constexpr std::chrono::seconds kBgpQuietAfterRestart{2};
 
 struct Agent::Impl {
   datastore::BackendPtr backend;
@@ -48,6 +53,13 @@ struct Agent::Impl {
   policy::Snapshot policy_snapshot;
   std::chrono::steady_clock::time_point last_policy_resync = std::chrono::steady_clock::now();
   bool restarting = false;  // Coral's routes were already in the kernel at start
+  // With routes from BGP, a restarted corald learns nothing until its sessions are back
+  // and the peers resent their routes: the kernel's protocol-77 routes with a next hop
+  // found at start are kept, stale, until then (RFC 4724's receiving speaker), instead of
+  // being deleted by the first reconcile and added again seconds later. Reconcile thread
+  // only after start.
+  std::map<common::Prefix, Route> stale_bgp_routes;
+  std::chrono::steady_clock::time_point stale_since;
   std::unique_ptr<CniHandler> cni;
   std::unique_ptr<GrpcServer> grpc;
   std::unique_ptr<HttpServer> http;
@@ -202,8 +214,20 @@ absl::Status Agent::start() {
   if (config_.bgp == "enabled") {
     // A corald that finds its own routes in the kernel restarted: tell BGP peers so they
     // keep our routes (graceful restart) instead of withdrawing them.
-    if (auto existing = impl_->netlink->routes(); existing.ok())
+    if (auto existing = impl_->netlink->routes(); existing.ok()) {
       impl_->restarting = !existing->empty();
+      if (config_.route_source == "bgp") {
+        // Routes to other nodes: this node's own (block blackholes, pods) have no next hop.
+        for (auto& r : *existing) {
+          if (r.type == RouteType::kUnicast && r.gateway) impl_->stale_bgp_routes.emplace(r.dst, r);
+        }
+        impl_->stale_since = std::chrono::steady_clock::now();
+        if (!impl_->stale_bgp_routes.empty()) {
+          log::info("restarted: keeping the routes learned from BGP until the peers resent them",
+                    {{"routes", impl_->stale_bgp_routes.size()}});
+        }
+      }
+    }
     impl_->bgp_configs = std::make_unique<ResourceCache>(
         *impl_->store, model::kindOf<model::BGPConfiguration>(), changed);
     impl_->bgp_peers =
@@ -437,6 +461,24 @@ absl::Status Agent::reconcileOnce() {
     }
     impl_->off_subnet = std::move(now);
   }
+  // After a restart: BGP-learned routes of before are kept until BGP has them again.
+  if (!impl_->stale_bgp_routes.empty() && impl_->bgp) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool expired = now - impl_->stale_since >= kStaleBgpRoutesHold;
+    if (expired || impl_->bgp->converged(now, kBgpQuietAfterRestart)) {
+      size_t dropped = 0;
+      for (const auto& [dst, r] : impl_->stale_bgp_routes) dropped += desired.contains(dst) ? 0 : 1;
+      log::info("BGP converged after the restart: stale routes are no longer kept",
+                {{"reason", expired ? "restart time passed" : "every session up and quiet"},
+                 {"not_relearned", dropped}});
+      impl_->stale_bgp_routes.clear();
+    } else {
+      for (const auto& [dst, r] : impl_->stale_bgp_routes) {
+        if (desired.contains(dst)) continue;
+        desired.emplace(dst, DesiredRoute{dst, RouteKind::kRemoteBlock, "", r.gateway, r.onlink});
+      }
+    }
+  }
   if (!impl_->route_reconciler) {
     impl_->route_reconciler = std::make_unique<RouteReconciler>(*impl_->netlink);
   }
@@ -513,8 +555,12 @@ void Agent::reconcileLoop() {
       // Staged pods are consolidated by the next round once they are old enough.
       const bool staged = impl_->policy && impl_->policy->staged() > 0;
       std::unique_lock lock(mu_);
-      const std::chrono::milliseconds wait =
+      std::chrono::milliseconds wait =
           staged ? std::min<std::chrono::milliseconds>(resync, kConsolidateStagedAfter) : resync;
+      // Stale BGP routes are dropped soon after the sessions settle, not at the next resync.
+      if (!impl_->stale_bgp_routes.empty()) {
+        wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(1));
+      }
       cv_.wait_for(lock, wait, [this] { return dirty_ || stop_.load(); });
       if (stop_) return;
       dirty_ = false;

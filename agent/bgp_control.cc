@@ -213,6 +213,7 @@ absl::Status BgpControl::sync(const BgpInputs& in) {
                 learned_[c.prefix] = c.next_hops.front();
               }
             }
+            last_learned_change_ = std::chrono::steady_clock::now();
           }
           on_routes_changed_();
         });
@@ -245,6 +246,23 @@ absl::Status BgpControl::sync(const BgpInputs& in) {
 std::map<common::Prefix, common::IpAddress> BgpControl::learnedRoutes() const {
   std::lock_guard lock(mu_);
   return learned_;
+}
+
+bool BgpControl::converged(std::chrono::steady_clock::time_point now,
+                           std::chrono::seconds quiet) const {
+  std::vector<bgp::PeerStatus> peers;
+  {
+    std::lock_guard lock(speaker_mu_);
+    if (!speaker_) return false;
+    peers = speaker_->peers();
+  }
+  for (const auto& p : peers) {
+    if (p.dynamic) continue;
+    if (p.state != "Established") return false;
+    if (std::chrono::seconds(p.uptime_s) < quiet) return false;
+  }
+  std::lock_guard lock(mu_);
+  return now - last_learned_change_ >= quiet;
 }
 
 std::vector<bgp::PeerStatus> BgpControl::peers() {

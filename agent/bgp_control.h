@@ -6,6 +6,7 @@
 // the route reconciler.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,17 +50,25 @@ class BgpControl {
   absl::Status sync(const BgpInputs& in);
   // Best paths learned from peers: prefix → next hop.
   std::map<common::Prefix, common::IpAddress> learnedRoutes() const;
+  // Whether learnedRoutes() is complete enough to replace what the kernel held before a
+  // restart (RFC 4724's receiving speaker keeps stale routes until the peer's End-of-RIB;
+  // the caller adds the restart-time limit): the speaker runs, every configured peer is
+  // Established and has been for `quiet`, and no learned route changed for `quiet`. The
+  // speaker does not report End-of-RIB to its host, so a quiet period after the sessions
+  // came up stands for it.
+  bool converged(std::chrono::steady_clock::time_point now, std::chrono::seconds quiet) const;
   std::vector<bgp::PeerStatus> peers();
   void stop();
 
  private:
   std::function<void()> on_routes_changed_;
-  std::mutex speaker_mu_;  // guards the pointer; the Speaker itself is thread-safe
+  mutable std::mutex speaker_mu_;  // guards the pointer; the Speaker itself is thread-safe
   std::unique_ptr<bgp::Speaker> speaker_;
   std::unique_ptr<bgp::SpeakerConfig> config_;
   std::vector<common::Prefix> originated_;
   mutable std::mutex mu_;
   std::map<common::Prefix, common::IpAddress> learned_;
+  std::chrono::steady_clock::time_point last_learned_change_{};  // under mu_
 };
 
 }  // namespace coral::agent
