@@ -65,6 +65,8 @@ IpamCommands::IpamCommands(CLI::App& app) {
   release_->add_flag("--force", force_, "--ip: release even if a live workload holds it");
   gc_ = ipam_->add_subcommand("gc", "Collect leaks and empty blocks (waits the grace period)");
   gc_->add_option("--grace-period", grace_s_, "Seconds a finding must persist (default 60)");
+  // `coralctl ipam gc --verbose` as well as `coralctl ipam --verbose gc`.
+  for (CLI::App* sub : {show_, check_, release_, gc_}) sub->fallthrough();
 }
 
 int IpamCommands::run(datastore::ResourceStore& store, std::ostream& out, std::ostream& err) {

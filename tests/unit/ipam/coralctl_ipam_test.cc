@@ -114,6 +114,10 @@ TEST_F(CoralctlIpamTest, GcOutputHasNoLogLinesUnlessVerbose) {
   ASSERT_TRUE(assign("n1", "gone2", true, false, "gone2").ok());
   auto verbose = run("ipam --verbose gc --grace-period 0");
   EXPECT_NE(verbose.err.find("level=info"), std::string::npos) << verbose.err;
+  ASSERT_TRUE(assign("n1", "gone3", true, false, "gone3").ok());
+  auto after = run("ipam gc --grace-period 0 --verbose");
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_NE(after.err.find("level=info"), std::string::npos) << after.err;
 }
 
 TEST_F(CoralctlIpamTest, ShowPrintsHugeIPv6CountsAsPowersOfTwo) {

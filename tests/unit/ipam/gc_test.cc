@@ -122,6 +122,22 @@ TEST_F(GcTest, AnEndpointThatUsesTheAddressOrNamesNoContainerKeepsItAlive) {
   EXPECT_EQ(check().leaks.size(), 1u);
 }
 
+TEST_F(GcTest, EndpointAddressesAreReadWithTheirHostBits) {
+  // An endpoint written with its subnet's length ("10.0.0.5/24") uses 10.0.0.5, not the
+  // network address a prefix parser would make of it.
+  Snapshot s;
+  model::WorkloadEndpoint wep;
+  wep.metadata.namespace_ = "default";
+  wep.spec.pod = "db-0";
+  wep.spec.container_id = "ctr-b";
+  wep.spec.ip_networks = {"10.0.0.5/24"};
+  ipam::addEndpoint(s, wep);
+  const std::map<std::string, std::string> attrs = {
+      {kAttrNamespace, "default"}, {kAttrPod, "db-0"}, {kAttrContainerId, "ctr-a"}};
+  EXPECT_TRUE(workloadExists(s, attrs, "10.0.0.5"));
+  EXPECT_FALSE(workloadExists(s, attrs, "10.0.0.0"));
+}
+
 TEST_F(GcTest, ACleanStoreChecksClean) {
   addPool("p", "10.0.0.0/28", 30);
   addNode("n1");
