@@ -231,6 +231,7 @@ model::Json reportToJson(const CheckReport& r) {
           {"clean", r.clean()},
           {"allocations", r.allocations},
           {"blocks", r.blocks},
+          {"coralIpam", r.coral_ipam},
           {"leaks", refsJson(r.leaks)},
           {"orphanedBlocks", blocksJson(r.orphaned_blocks)},
           {"danglingAffinities", blocksJson(r.dangling_affinities)},

@@ -89,6 +89,9 @@ TEST_F(CoralctlIpamTest, GcNeverReleasesCoralIpamAllocationsOfALiveNode) {
   auto check = run("ipam check");
   EXPECT_EQ(check.exit_code, 0) << check.out;
   EXPECT_NE(check.out.find("1 of them by coral-ipam"), std::string::npos) << check.out;
+  auto json = run("ipam check -o json");
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_EQ(model::Json::parse(json.out)["coralIpam"], 1) << json.out;
   // The address is in use as far as anyone can tell: gc leaves it alone.
   auto gc = run("ipam gc --grace-period 1");
   ASSERT_EQ(gc.exit_code, 0) << gc.err;
