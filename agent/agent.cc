@@ -105,6 +105,8 @@ Agent::Agent(AgentConfig config) : config_(std::move(config)), impl_(std::make_u
   metrics_.describe("coral_route_reconcile_seconds", "gauge",
                     "Duration of the last route reconcile");
   metrics_.describe("coral_route_reconciles_total", "counter", "Route reconciles run");
+  metrics_.describe("coral_route_resyncs_total", "counter",
+                    "Route reconciles that listed the kernel (start, errors, resync interval)");
   metrics_.describe("coral_errors_total", "counter", "Errors by component");
   metrics_.describe("coral_datastore_watch_lag_seconds", "gauge",
                     "Seconds since the datastore last answered a watch, per kind");
@@ -217,10 +219,7 @@ absl::Status Agent::start() {
     if (auto existing = impl_->netlink->routes(); existing.ok()) {
       impl_->restarting = !existing->empty();
       if (config_.route_source == "bgp") {
-        // Routes to other nodes: this node's own (block blackholes, pods) have no next hop.
-        for (auto& r : *existing) {
-          if (r.type == RouteType::kUnicast && r.gateway) impl_->stale_bgp_routes.emplace(r.dst, r);
-        }
+        impl_->stale_bgp_routes = staleRoutesOf(*existing);
         impl_->stale_since = std::chrono::steady_clock::now();
         if (!impl_->stale_bgp_routes.empty()) {
           log::info("restarted: keeping the routes learned from BGP until the peers resent them",
@@ -473,10 +472,7 @@ absl::Status Agent::reconcileOnce() {
                  {"not_relearned", dropped}});
       impl_->stale_bgp_routes.clear();
     } else {
-      for (const auto& [dst, r] : impl_->stale_bgp_routes) {
-        if (desired.contains(dst)) continue;
-        desired.emplace(dst, DesiredRoute{dst, RouteKind::kRemoteBlock, "", r.gateway, r.onlink});
-      }
+      keepStaleRoutes(desired, impl_->stale_bgp_routes);
     }
   }
   if (!impl_->route_reconciler) {
@@ -497,12 +493,14 @@ absl::Status Agent::reconcileOnce() {
   metrics_.set("coral_routes_programmed", static_cast<double>(stats->desired - stats->skipped));
   metrics_.set("coral_route_reconcile_seconds", secs);
   metrics_.add("coral_route_reconciles_total");
+  if (stats->full) metrics_.add("coral_route_resyncs_total");
   if (stats->errors) metrics_.add("coral_errors_total{component=\"routes\"}", stats->errors);
   if (stats->added || stats->removed) {
     log::info("routes reconciled", {{"desired", stats->desired},
                                     {"added", stats->added},
                                     {"removed", stats->removed},
-                                    {"skipped", stats->skipped}});
+                                    {"skipped", stats->skipped},
+                                    {"kernel_listed", stats->full}});
   }
   {
     std::lock_guard lock(impl_->routes_mu);

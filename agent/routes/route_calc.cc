@@ -127,4 +127,22 @@ DesiredRoutes computeRoutes(const RouteInputs& in, std::vector<OffSubnetRoute>* 
   return out;
 }
 
+std::map<common::Prefix, Route> staleRoutesOf(const std::vector<Route>& kernel) {
+  std::map<common::Prefix, Route> out;
+  for (const auto& r : kernel) {
+    if (r.type == RouteType::kUnicast && r.gateway) out.emplace(r.dst, r);
+  }
+  return out;
+}
+
+size_t keepStaleRoutes(DesiredRoutes& desired, const std::map<common::Prefix, Route>& stale) {
+  size_t added = 0;
+  for (const auto& [dst, r] : stale) {
+    if (desired.contains(dst)) continue;
+    desired.emplace(dst, DesiredRoute{dst, RouteKind::kRemoteBlock, "", r.gateway, r.onlink});
+    ++added;
+  }
+  return added;
+}
+
 }  // namespace coral::agent

@@ -77,6 +77,14 @@ struct OffSubnetRoute {
 DesiredRoutes computeRoutes(const RouteInputs& inputs,
                             std::vector<OffSubnetRoute>* off_subnet = nullptr);
 
+// Routes kept through a restart while BGP relearns them: the kernel routes of before
+// that have a next hop (other nodes' routes; this node's blackholes and pod routes have
+// none), as `staleRoutesOf` picks them. keepStaleRoutes adds each whose destination is
+// not desired as a remote route via its old next hop, and returns how many it added;
+// desired routes win.
+std::map<common::Prefix, Route> staleRoutesOf(const std::vector<Route>& kernel);
+size_t keepStaleRoutes(DesiredRoutes& desired, const std::map<common::Prefix, Route>& stale);
+
 // "host:<node>" → node name, or empty.
 std::string affinityNode(const std::string& affinity);
 

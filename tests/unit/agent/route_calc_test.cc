@@ -137,5 +137,39 @@ TEST(RouteCalcTest, DatastoreRoutesOnlyViaNodesOnAConnectedSubnet) {
   EXPECT_TRUE(off.empty());
 }
 
+TEST(RouteCalcTest, StaleRoutesAreOtherNodesRoutesAndNeverOverrideDesiredOnes) {
+  auto route = [](std::string_view dst, RouteType type, int ifindex,
+                  std::optional<common::IpAddress> gateway) {
+    Route r;
+    r.dst = pfx(dst);
+    r.type = type;
+    r.ifindex = ifindex;
+    r.gateway = gateway;
+    return r;
+  };
+  const std::vector<Route> kernel = {
+      route("10.244.0.0/26", RouteType::kBlackhole, 0, std::nullopt),  // our block
+      route("10.244.0.5/32", RouteType::kUnicast, 7, std::nullopt),    // our pod
+      route("10.244.0.64/26", RouteType::kUnicast, 2, ip("10.0.0.2")),
+      route("10.244.1.0/26", RouteType::kUnicast, 2, ip("10.0.0.3")),
+      route("fd00:244:1::/122", RouteType::kUnicast, 2, ip("fd00::3")),
+  };
+  const auto stale = staleRoutesOf(kernel);
+  ASSERT_EQ(stale.size(), 3u);
+  EXPECT_FALSE(stale.contains(pfx("10.244.0.0/26")));
+  EXPECT_FALSE(stale.contains(pfx("10.244.0.5/32")));
+
+  // BGP relearned 10.244.1.0/26 via another node already: that one wins.
+  DesiredRoutes desired;
+  desired.emplace(pfx("10.244.1.0/26"),
+                  DesiredRoute{pfx("10.244.1.0/26"), RouteKind::kRemoteBlock, "", ip("10.0.0.4")});
+  EXPECT_EQ(keepStaleRoutes(desired, stale), 2u);
+  EXPECT_EQ(desired.at(pfx("10.244.1.0/26")).gateway, ip("10.0.0.4"));
+  EXPECT_EQ(desired.at(pfx("10.244.0.64/26")).gateway, ip("10.0.0.2"));
+  EXPECT_EQ(desired.at(pfx("10.244.0.64/26")).kind, RouteKind::kRemoteBlock);
+  EXPECT_EQ(desired.at(pfx("10.244.0.64/26")).device, "");  // the kernel's device is kept
+  EXPECT_EQ(desired.at(pfx("fd00:244:1::/122")).gateway, ip("fd00::3"));
+}
+
 }  // namespace
 }  // namespace coral::agent
