@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 
@@ -130,9 +131,12 @@ absl::Status changeLink(nl_sock* sock, std::string_view name,
 
 // The raw route socket: Coral's route dumps and batches, parsed here without libnl.
 
-// Bytes of requests sent per send(): the kernel's acks for one batch (about 600 routes)
-// must fit the receive buffer below.
+// Bytes of requests sent per send() (about 600 routes), fewer when the receive buffer
+// could not be made large: the kernel queues one ack per request before send() returns
+// and drops acks that do not fit (ENOBUFS).
 constexpr size_t kBatchBytes = 64 * 1024;
+// What one queued ack costs the receive buffer (its skb's truesize), with margin.
+constexpr size_t kAckBufferBytes = 2048;
 // The receive buffer: room for many batches of acks and for dumps; SO_RCVBUFFORCE needs
 // CAP_NET_ADMIN (corald has it), else SO_RCVBUF (capped by net.core.rmem_max).
 constexpr int kRouteSocketBuffer = 8 * 1024 * 1024;
@@ -672,12 +676,19 @@ absl::StatusOr<std::vector<absl::Status>> Netlink::applyRoutes(
   const uint32_t first_seq = route_seq_;
   route_seq_ += static_cast<uint32_t>(changes.size());
   size_t next = 0;  // the next change to encode
+  int receive_buffer = 0;
+  socklen_t len = sizeof(receive_buffer);
+  if (::getsockopt(route_fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, &len) < 0) {
+    receive_buffer = 0;
+  }
+  const size_t max_requests =
+      std::max<size_t>(16, static_cast<size_t>(receive_buffer) / kAckBufferBytes);
   while (next < changes.size()) {
     // Encode and send a batch; the kernel handles it before send returns, so its acks
     // are all queued (or some were dropped, which recv reports as ENOBUFS).
     batch.clear();
     const size_t begin = next;
-    while (next < changes.size() && batch.size() < kBatchBytes) {
+    while (next < changes.size() && batch.size() < kBatchBytes && next - begin < max_requests) {
       encodeRouteRequest(changes[next], first_seq + static_cast<uint32_t>(next), batch);
       ++next;
     }
