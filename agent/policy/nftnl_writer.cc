@@ -78,9 +78,52 @@ class Batch {
 
 constexpr const char* kTable = policy::kNftTable;
 
+// No message asks for an acknowledgement (NLM_F_ACK). The kernel still answers a message
+// that fails, and the batch end when the commit fails. One ack per message overran the
+// socket's receive buffer on large batches (a consolidation of dozens of pods is thousands
+// of rule messages): answers were dropped (ENOBUFS) and the count of acks never reached.
 nlmsghdr* header(Batch& b, uint16_t type, uint16_t flags, size_t payload) {
-  return nftnl_nlmsg_build_hdr(b.next(payload + 256), type, NFPROTO_INET, flags | NLM_F_ACK,
-                               b.seq());
+  return nftnl_nlmsg_build_hdr(b.next(payload + 256), type, NFPROTO_INET, flags, b.seq());
+}
+
+// Reads every answer already queued on the socket without waiting. Returns the first
+// error the kernel reported (empty if none), or an error when answers were lost.
+absl::StatusOr<std::string> drainAnswers(mnl_socket* nl, const Batch* b) {
+  const int fd = mnl_socket_get_fd(nl);
+  const uint32_t portid = mnl_socket_get_portid(nl);
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::string first_error;
+  bool lost = false;
+  for (;;) {
+    const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {  // the socket dropped answers; keep draining the rest
+        lost = true;
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return absl::UnavailableError(
+          fmt::format("netfilter netlink receive: {}", std::strerror(errno)));
+    }
+    if (b == nullptr) continue;  // stale answers from an earlier batch
+    int len = static_cast<int>(n);
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+         nlh = mnl_nlmsg_next(nlh, &len)) {
+      if (nlh->nlmsg_pid != portid || nlh->nlmsg_type != NLMSG_ERROR) continue;
+      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      if (err->error != 0 && first_error.empty()) {
+        first_error =
+            fmt::format("{}: {}", b->describe(nlh->nlmsg_seq), std::strerror(-err->error));
+      }
+    }
+  }
+  if (lost && b != nullptr && first_error.empty()) {
+    return absl::UnavailableError(
+        "netfilter netlink receive: answers lost (No buffer space available); the batch's "
+        "outcome is unknown");
+  }
+  return first_error;
 }
 
 void addChainMessage(Batch& b, uint16_t type, const std::string& name, std::string what) {
@@ -366,8 +409,6 @@ absl::StatusOr<std::unique_ptr<NftnlWriter>> NftnlWriter::open(const std::string
     if (mnl_socket_bind(socket->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
       return absl::InternalError(fmt::format("netfilter netlink bind: {}", std::strerror(errno)));
     }
-    timeval timeout{5, 0};
-    setsockopt(mnl_socket_get_fd(socket->nl), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     return absl::OkStatus();
   };
   absl::Status status;
@@ -403,8 +444,8 @@ bool NftnlWriter::handles(const policy::Program& after, const policy::ProgramCha
     const auto* ep = after.findEndpoint(id);
     if (ep == nullptr || ep->interface_name.size() >= IFNAMSIZ) return false;
   }
-  // Every message is acknowledged; a very large batch could overrun the socket's receive
-  // buffer with answers. Big changes are rare (a relabel of many pods) and go as nft text.
+  // Bounds one batch (built in memory, sent as one message). Big changes are rare (a
+  // relabel of many pods) and go as nft text.
   const size_t endpoints = change.endpoints_added.size() + change.endpoints_changed.size() +
                            change.endpoints_removed.size();
   const size_t element_sets = change.elements_added.size() + change.elements_removed.size();
@@ -479,46 +520,32 @@ absl::Status NftnlWriter::write(const policy::Program& after, const policy::Prog
     nlmsghdr* nlh = nftnl_batch_end(b.next(64), b.seq());
     b.commit(nlh, "");
   }
-  const size_t expected = b.messages();
-  if (expected == 0) return absl::OkStatus();
+  if (b.messages() == 0) return absl::OkStatus();
 
   mnl_socket* nl = socket_->nl;
+  // Whatever an earlier, failed write left queued must not be read as this batch's answer.
+  if (auto stale = drainAnswers(nl, nullptr); !stale.ok()) return stale.status();
+  // A batch is one netlink message to the kernel, refused with EMSGSIZE beyond the socket's
+  // send buffer (~208 KiB by default): grow the buffer to fit, as nft does.
+  const int fd = mnl_socket_get_fd(nl);
+  int sndbuf = 0;
+  socklen_t optlen = sizeof(sndbuf);
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &optlen) == 0 &&
+      static_cast<size_t>(sndbuf) < 2 * b.size() + 4096) {
+    const int want = static_cast<int>(2 * b.size() + 4096);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) != 0) {
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+    }
+  }
   if (mnl_socket_sendto(nl, b.data(), b.size()) < 0) {
     return absl::UnavailableError(fmt::format("netfilter netlink send: {}", std::strerror(errno)));
   }
-  // One acknowledgement (or error) per message; an error aborts the whole batch.
-  const uint32_t portid = mnl_socket_get_portid(nl);
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  size_t acked = 0;
-  std::string first_error;
-  while (acked < expected) {
-    const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-    if (n < 0) {
-      if (!first_error.empty()) break;  // the kernel stops answering after a failed batch
-      return absl::UnavailableError(
-          fmt::format("netfilter netlink receive: {}", std::strerror(errno)));
-    }
-    int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
-         nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_pid != portid || nlh->nlmsg_type != NLMSG_ERROR) continue;
-      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-      ++acked;
-      if (err->error != 0 && first_error.empty()) {
-        first_error = fmt::format("{}: {}", b.describe(nlh->nlmsg_seq), std::strerror(-err->error));
-      }
-    }
-    if (!first_error.empty()) {
-      // Drain what is left of the answers without blocking for long.
-      timeval short_wait{0, 200000};
-      setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof(short_wait));
-    }
-  }
-  if (!first_error.empty()) {
-    timeval timeout{5, 0};
-    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  // The kernel processes a batch inside sendto(): its answers are all queued by now.
+  auto first_error = drainAnswers(nl, &b);
+  if (!first_error.ok()) return first_error.status();
+  if (!first_error->empty()) {
     return absl::FailedPreconditionError("nf_tables batch refused, nothing applied: " +
-                                         first_error);
+                                         *first_error);
   }
   return absl::OkStatus();
 }
