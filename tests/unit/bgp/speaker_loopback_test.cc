@@ -29,10 +29,12 @@ bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit 
 }
 
 struct Pair {
-  std::unique_ptr<Speaker> a, b;
+  // Declared before the speakers so they outlive them: members are destroyed in reverse
+  // order, and B's thread may call the callback that appends to seen_by_b until B stops.
   std::mutex mu;
   std::vector<BestPathChange> seen_by_b;
   SpeakerConfig config_a, config_b;
+  std::unique_ptr<Speaker> a, b;
 
   void start(uint64_t max_prefixes_at_b = 0) {
     config_a.router_id = ip("10.0.0.1").v4Value();
