@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/dataplane/workload.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -58,6 +60,16 @@ uint32_t podMtu(const AgentConfig& config, Netlink& netlink) {
     }
   }
   return 1500;
+}
+
+uint32_t conflistMtu(std::string_view network_config_json) {
+  if (network_config_json.empty()) return 0;
+  auto doc = nlohmann::json::parse(network_config_json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return 0;
+  auto it = doc.find("mtu");
+  if (it == doc.end() || !it->is_number_unsigned()) return 0;
+  const auto mtu = it->get<uint64_t>();
+  return mtu <= 65535 ? static_cast<uint32_t>(mtu) : 0;
 }
 
 CniHandler::CniHandler(const AgentConfig& config, datastore::ResourceStore& store, ipam::Ipam& ipam,
@@ -150,7 +162,8 @@ std::variant<CniSuccess, CniFailure> CniHandler::add(const CniCall& call) {
   spec.netns_path = call.netns;
   spec.addresses = addresses;
   // Encapsulation decides the MTU (underlay minus VXLAN overhead): the agent knows it.
-  spec.mtu = pod_mtu_ ? pod_mtu_() : 0;
+  // The conflist's mtu, when set, wins over corald's own choice, as with Calico's.
+  spec.mtu = call.mtu > 0 ? call.mtu : (pod_mtu_ ? pod_mtu_() : 0);
   if (spec.mtu == 0) spec.mtu = podMtu(config_, **netlink);
   auto links = plumbWorkload(**netlink, spec);
   if (!links.ok()) {

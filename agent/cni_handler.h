@@ -39,6 +39,7 @@ struct CniCall {
   std::string ifname = "eth0";
   std::string pod_namespace = "default";
   std::string pod_name;
+  uint32_t mtu = 0;  // the conflist's "mtu"; 0: corald decides (config, then the underlay)
 };
 
 struct CniFailure {
@@ -95,5 +96,9 @@ class CniHandler {
 
 // The pod MTU: the configured one, else the underlay's.
 uint32_t podMtu(const AgentConfig& config, Netlink& netlink);
+
+// The "mtu" of the network configuration coral-cni was given (the conflist entry), 0 when
+// absent or unusable (the shim has already rejected one out of range).
+uint32_t conflistMtu(std::string_view network_config_json);
 
 }  // namespace coral::agent

@@ -22,6 +22,7 @@ CniCall callFrom(const api::v1::CniRequest& req) {
   call.ifname = req.ifname().empty() ? "eth0" : req.ifname();
   call.pod_namespace = req.pod_namespace().empty() ? "default" : req.pod_namespace();
   call.pod_name = req.pod_name();
+  call.mtu = conflistMtu(req.network_config_json());
   return call;
 }
 

@@ -1,4 +1,5 @@
 #include "agent/config.h"
+#include "agent/cni_handler.h"
 
 #include <gtest/gtest.h>
 
@@ -70,6 +71,20 @@ TEST(AgentConfigTest, DefaultsNodeNameToHostName) {
   auto config = loadAgentConfig("", {});
   ASSERT_TRUE(config.ok());
   EXPECT_FALSE(config->node_name.empty());
+}
+
+// The conflist's "mtu" reaches corald with the whole network configuration; 0 leaves the
+// choice to corald (its config, then the underlay).
+TEST(AgentConfigTest, ConflistMtuOverridesOnlyWhenSet) {
+  EXPECT_EQ(
+      conflistMtu(R"({"cniVersion":"1.0.0","name":"k8s-pod-network","type":"coral","mtu":1400})"),
+      1400u);
+  EXPECT_EQ(conflistMtu(R"({"cniVersion":"1.0.0","type":"coral"})"), 0u);
+  EXPECT_EQ(conflistMtu(R"({"type":"coral","mtu":0})"), 0u);
+  EXPECT_EQ(conflistMtu(R"({"type":"coral","mtu":"1400"})"), 0u);
+  EXPECT_EQ(conflistMtu(R"({"type":"coral","mtu":-1})"), 0u);
+  EXPECT_EQ(conflistMtu("not json"), 0u);
+  EXPECT_EQ(conflistMtu(""), 0u);
 }
 
 }  // namespace
