@@ -42,16 +42,16 @@ inline constexpr const char* kNftTable = "coral";
 // produce the same rules.
 struct EndpointRule {
   enum class Kind : uint8_t {
-    kAcceptEstablished,  // ct state established,related counter accept
-    kDropInvalid,        // ct state invalid counter drop
+    kAcceptEstablished,         // ct state established,related counter accept
+    kDropInvalid,               // ct state invalid counter drop
     kAcceptNeighbourDiscovery,  // meta l4proto ipv6-icmp icmpv6 type 133-136 counter accept
-    kClearMarks,         // counter meta mark set meta mark & ~(accept|pass)
-    kReturnFromNode4,    // ip saddr @node4 counter return
-    kReturnFromNode6,    // ip6 saddr @node6 counter return
-    kReturn,             // counter return (no policy selects the endpoint)
-    kJump,               // counter jump <chain>
-    kReturnIfMarked,     // meta mark & (accept|pass) != 0 counter return
-    kDrop,               // counter drop (default deny)
+    kClearMarks,                // counter meta mark set meta mark & ~(accept|pass)
+    kReturnFromNode4,           // ip saddr @node4 counter return
+    kReturnFromNode6,           // ip6 saddr @node6 counter return
+    kReturn,                    // counter return (no policy selects the endpoint)
+    kJump,                      // counter jump <chain>
+    kReturnIfMarked,            // meta mark & (accept|pass) != 0 counter return
+    kDrop,                      // counter drop (default deny)
   };
   Kind kind;
   std::string chain;    // kJump

@@ -4,9 +4,9 @@
 // × 1k policies that is ~150 ms for a pod add whose commands are 4 KB. A change in which
 // no set and no policy chain appears, changes or goes — a pod added, removed or relabelled
 // — needs none of it: its endpoint chains (a fixed set of rule shapes, policy::EndpointRule),
-// dispatch-map entries, set elements and staging set elements are written here as one nf_tables netlink batch
-// (libnftnl + libmnl), which the kernel applies atomically, like `nft -f`. The rules are
-// encoded exactly as nft encodes the same text, so listings and resync see no difference
+// dispatch-map entries, set elements and staging set elements are written here as one nf_tables
+// netlink batch (libnftnl + libmnl), which the kernel applies atomically, like `nft -f`. The rules
+// are encoded exactly as nft encodes the same text, so listings and resync see no difference
 // (tests/integration/policy/nftnl_writer_test.cc compares the two tables).
 #pragma once
 

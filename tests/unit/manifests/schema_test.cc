@@ -299,7 +299,8 @@ TEST(Manifests, ResourcesCoralAcceptsInTheTestsPassTheirCrd) {
   int checked = 0;
   for (const auto& e : fs::recursive_directory_iterator(sourceDir() / "tests")) {
     const auto ext = e.path().extension();
-    if ((ext != ".cc" && ext != ".h") || e.path().string().find("node_modules") != std::string::npos)
+    if ((ext != ".cc" && ext != ".h") ||
+        e.path().string().find("node_modules") != std::string::npos)
       continue;
     const std::string text = readFile(e.path());
     if (text.find("coral.network/v1") == std::string::npos) continue;

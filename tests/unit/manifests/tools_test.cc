@@ -1,8 +1,9 @@
 // manifests/ with outside tools: the Kubernetes objects validate against the Kubernetes
 // API schemas and field lists (tests/tools/k8s-validate: node and the npm packages
-// kubernetes-models and @kubernetes/client-node, which scripts/setup-debian.sh installs), scripts/gen-manifests.sh --check finds nothing stale,
-// and manifests/install-cni.sh installs into a temporary node tree atomically and
-// idempotently. A missing tool fails the test, it does not skip it.
+// kubernetes-models and @kubernetes/client-node, which scripts/setup-debian.sh installs),
+// scripts/gen-manifests.sh --check finds nothing stale, and manifests/install-cni.sh installs into
+// a temporary node tree atomically and idempotently. A missing tool fails the test, it does not
+// skip it.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
