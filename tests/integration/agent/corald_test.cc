@@ -35,16 +35,7 @@ class CoraldTest : public ::testing::Test {
     auto backend = datastore::openBackend(store_url_);
     ASSERT_TRUE(backend.ok()) << backend.status();
     datastore::ResourceStore store(**backend);
-    for (auto& doc : model::parseResources(R"(
-apiVersion: coral.network/v1
-kind: IPPool
-metadata: {name: v4}
-spec: {cidr: 10.244.0.0/16, blockSize: 26}
----
-apiVersion: coral.network/v1
-kind: IPPool
-metadata: {name: v6}
-spec: {cidr: "fd00:244::/48"}
+    for (auto& doc : model::parseResources(poolsYaml() + R"(
 ---
 apiVersion: v1
 kind: Pod
@@ -59,6 +50,20 @@ spec:
     n2d_ = startCorald(*n2_, "n2");
     ASSERT_TRUE(n1d_->waitReady()) << n1d_->log();
     ASSERT_TRUE(n2d_->waitReady()) << n2d_->log();
+  }
+
+  // The IP pools the datastore starts with.
+  virtual std::string poolsYaml() const {
+    return R"(
+apiVersion: coral.network/v1
+kind: IPPool
+metadata: {name: v4}
+spec: {cidr: 10.244.0.0/16, blockSize: 26}
+---
+apiVersion: coral.network/v1
+kind: IPPool
+metadata: {name: v6}
+spec: {cidr: "fd00:244::/48"})";
   }
 
   std::unique_ptr<CoraldProcess> startCorald(const TestNetns& ns, const std::string& node) {
@@ -78,6 +83,20 @@ spec:
   std::string conf(const std::string& node, const std::string& version = "1.0.0") const {
     return R"({"cniVersion": ")" + version + R"(", "name": "coral", "type": "coral", "socket": ")" +
            socket(node) + R"("})";
+  }
+
+  ExecResult coralctl(const std::string& args) const {
+    return shell((buildDir() / "ctl" / "coralctl").string() + " --datastore " + store_url_ + " " +
+                 args);
+  }
+
+  // The CNI error object coral-cni printed (null when the output holds none).
+  static model::Json cniError(const CniOutput& r) {
+    const auto start = r.out.find('{');
+    if (start == std::string::npos) return nullptr;
+    auto j = model::Json::parse(r.out.substr(start), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("code")) return nullptr;
+    return j;
   }
 
   TempDir tmp_;
@@ -177,6 +196,162 @@ TEST_F(CoraldTest, FailedAddLeavesNothingBehind) {
   EXPECT_TRUE(store.list<model::WorkloadEndpoint>()->empty());
   EXPECT_TRUE(store.list<model::IPAMHandle>()->empty());
   EXPECT_EQ(n1_->exec("ip -o link show | grep -c cor").output, "0\n");
+}
+
+// CHECK looks at every piece ADD set up: break one at a time, CHECK must fail with a CNI
+// error naming what is wrong; a DEL and a fresh ADD put everything back between cases.
+TEST_F(CoraldTest, CheckFailsWhenAnyPieceOfThePodIsBroken) {
+  auto backend = datastore::openBackend(store_url_).value();
+  datastore::ResourceStore store(*backend);
+  struct Pod {
+    std::string v4;  // without the prefix length
+    std::string host_if;
+    std::string wep;
+  };
+  auto freshAdd = [&]() -> std::optional<Pod> {
+    runCni("DEL", "cid-a", pods_[0]->path(), "shop", "a", conf("n1"));
+    auto add = runCni("ADD", "cid-a", pods_[0]->path(), "shop", "a", conf("n1"));
+    EXPECT_EQ(add.exit_code, 0) << add.out << n1d_->log();
+    if (add.exit_code != 0) return std::nullopt;
+    auto ok = runCni("CHECK", "cid-a", pods_[0]->path(), "shop", "a", conf("n1"));
+    EXPECT_EQ(ok.exit_code, 0) << "CHECK right after ADD\n" << ok.out;
+    auto weps = store.list<model::WorkloadEndpoint>("shop");
+    EXPECT_TRUE(weps.ok() && weps->size() == 1u);
+    if (!weps.ok() || weps->size() != 1u || ok.exit_code != 0) return std::nullopt;
+    const std::string a4 = model::Json::parse(add.out)["ips"][0]["address"].get<std::string>();
+    return Pod{a4.substr(0, a4.find('/')), (*weps)[0].spec.interface_name,
+               (*weps)[0].metadata.name};
+  };
+  // CHECK fails with a CNI error whose text names every one of `words`.
+  auto expectCheckFails = [&](const std::string& what, std::initializer_list<std::string> words) {
+    auto r = runCni("CHECK", "cid-a", pods_[0]->path(), "shop", "a", conf("n1"));
+    EXPECT_NE(r.exit_code, 0) << what << ": CHECK passed\n" << r.out;
+    auto err = cniError(r);
+    ASSERT_FALSE(err.is_null()) << what << ": no CNI error JSON\n" << r.out;
+    EXPECT_EQ(err["code"].get<int>(), 101) << what << "\n" << r.out;  // kCniErrDataplane
+    const std::string text =
+        err.value("msg", std::string()) + " " + err.value("details", std::string());
+    for (const auto& w : words) {
+      EXPECT_NE(text.find(w), std::string::npos) << what << ": error does not name " << w << "\n"
+                                                 << r.out;
+    }
+  };
+
+  // (a) The host's /32 route to the pod.
+  auto pod = freshAdd();
+  ASSERT_TRUE(pod);
+  auto del = n1_->exec("ip route del " + pod->v4 + "/32 dev " + pod->host_if + " proto 77");
+  ASSERT_EQ(del.exit_code, 0) << del.output << n1_->exec("ip route").output;
+  expectCheckFails("host route deleted", {"host route", pod->v4 + "/32", pod->host_if, "missing"});
+
+  // (b) The pod's default route.
+  pod = freshAdd();
+  ASSERT_TRUE(pod);
+  del = pods_[0]->exec("ip route del default");
+  ASSERT_EQ(del.exit_code, 0) << del.output << pods_[0]->exec("ip route").output;
+  expectCheckFails("pod default route deleted", {"default route", "169.254.1.1", "missing"});
+
+  // (c) The WorkloadEndpoint record.
+  pod = freshAdd();
+  ASSERT_TRUE(pod);
+  auto deleted = coralctl("delete workloadendpoint " + pod->wep + " -n shop");
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  ASSERT_TRUE(store.list<model::WorkloadEndpoint>("shop")->empty());
+  expectCheckFails("workload endpoint deleted", {"workload endpoint", pod->wep, "not found"});
+
+  // (d) The host side of the veth (its pod side goes with it).
+  pod = freshAdd();
+  ASSERT_TRUE(pod);
+  del = n1_->exec("ip link del " + pod->host_if);
+  ASSERT_EQ(del.exit_code, 0) << del.output;
+  expectCheckFails("host veth deleted", {pod->host_if, "No such device"});
+
+  // Everything back: CHECK passes again, and DEL cleans up.
+  ASSERT_TRUE(freshAdd());
+  EXPECT_EQ(runCni("DEL", "cid-a", pods_[0]->path(), "shop", "a", conf("n1")).exit_code, 0);
+  EXPECT_TRUE(store.list<model::WorkloadEndpoint>("shop")->empty());
+}
+
+// A v4-only pool of four addresses in one /30 block: ADDs succeed until it is used up.
+class CoraldTinyPoolTest : public CoraldTest {
+ protected:
+  std::string poolsYaml() const override {
+    return R"(
+apiVersion: coral.network/v1
+kind: IPPool
+metadata: {name: tiny}
+spec: {cidr: 10.245.0.0/30, blockSize: 30})";
+  }
+};
+
+TEST_F(CoraldTinyPoolTest, AddFailingOnExhaustedPoolLeavesNothingBehind) {
+  auto backend = datastore::openBackend(store_url_).value();
+  datastore::ResourceStore store(*backend);
+  std::vector<std::unique_ptr<TestNetns>> extra;
+  int added = 0;
+  CniOutput failed;
+  TestNetns* failed_ns = nullptr;
+  std::string failed_cid;
+  for (int i = 0; i < 8 && failed_ns == nullptr; ++i) {
+    extra.push_back(std::make_unique<TestNetns>("x" + std::to_string(i)));
+    ASSERT_TRUE(extra.back()->ok());
+    const std::string cid = "cid-x" + std::to_string(i);
+    auto r = runCni("ADD", cid, extra.back()->path(), "shop", "x" + std::to_string(i), conf("n1"));
+    if (r.exit_code == 0) {
+      ++added;
+      continue;
+    }
+    failed = r;
+    failed_ns = extra.back().get();
+    failed_cid = cid;
+  }
+  ASSERT_NE(failed_ns, nullptr) << "8 ADDs on a /30 pool all succeeded";
+  EXPECT_GE(added, 1) << failed.out << n1d_->log();
+  EXPECT_LE(added, 4);
+
+  // The failure is CNI's "no address" error and says whose ADD it was.
+  auto err = cniError(failed);
+  ASSERT_FALSE(err.is_null()) << failed.out;
+  EXPECT_EQ(err["code"].get<int>(), 100) << failed.out;  // kCniErrNoAddress
+  EXPECT_NE(err.value("msg", std::string()).find("no address for pod shop/x"), std::string::npos)
+      << failed.out;
+
+  // Only the pods that got an address left anything: endpoints, handles, host veths, routes.
+  auto weps = store.list<model::WorkloadEndpoint>("shop");
+  ASSERT_TRUE(weps.ok());
+  EXPECT_EQ(weps->size(), static_cast<size_t>(added));
+  for (const auto& w : *weps) EXPECT_NE(w.spec.container_id, failed_cid);
+  auto handles = store.list<model::IPAMHandle>();
+  ASSERT_TRUE(handles.ok());
+  EXPECT_EQ(handles->size(), static_cast<size_t>(added));
+  for (const auto& h : *handles) {
+    EXPECT_EQ(h.metadata.name.find(failed_cid), std::string::npos) << h.metadata.name;
+  }
+  EXPECT_EQ(n1_->exec("ip -o link show | grep -c \" cor\"").output, std::to_string(added) + "\n")
+      << n1_->exec("ip -o link show").output;
+  EXPECT_EQ(n1_->exec("ip route show proto 77 | grep -c \" dev cor\"").output,
+            std::to_string(added) + "\n")
+      << n1_->exec("ip route show proto 77").output;
+  // The pod's namespace is as the runtime made it: only lo.
+  EXPECT_EQ(failed_ns->exec("ip -o link show | grep -vc \": lo:\"").output, "0\n")
+      << failed_ns->exec("ip -o link show").output;
+  // IPAM agrees: as many addresses in use as pods, and no leak or orphan.
+  auto check = coralctl("ipam check");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  auto show = coralctl("ipam show");
+  EXPECT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_EQ(show.output.find(failed_cid), std::string::npos) << show.output;
+
+  // DEL of the failed pod succeeds and changes nothing; the others still DEL cleanly.
+  EXPECT_EQ(runCni("DEL", failed_cid, failed_ns->path(), "shop", "x", conf("n1")).exit_code, 0);
+  for (int i = 0; i < added; ++i) {
+    EXPECT_EQ(runCni("DEL", "cid-x" + std::to_string(i), extra[i]->path(), "shop",
+                     "x" + std::to_string(i), conf("n1"))
+                  .exit_code,
+              0);
+  }
+  EXPECT_TRUE(store.list<model::WorkloadEndpoint>()->empty());
+  EXPECT_TRUE(store.list<model::IPAMHandle>()->empty());
 }
 
 TEST_F(CoraldTest, RestartKeepsPodsWorkingAndKernelStateUnchanged) {
