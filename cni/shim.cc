@@ -5,8 +5,9 @@
 //   the address and the veth, so a DEL that "succeeds" without it would leak both; the
 //   runtime retries DEL until it succeeds. DEL of a container corald no longer knows is
 //   corald's to answer with success (DEL is idempotent there), with or without a netns.
-// - ADD with a prevResult: corald gets it (normalised to 1.0.0) and answers the merged
-//   result; if corald answers an empty result, the prevResult is passed on unchanged.
+// - ADD with a prevResult: corald gets it (normalised to 1.0.0) and answers only what it
+//   added; the shim prints the prevResult with that appended (mergeResults), as the spec
+//   asks of a plugin that adds to a chain. An empty answer passes the prevResult on.
 // - GC against a corald without the Gc rpc succeeds as a no-op: corald reconciles its
 //   endpoints against the datastore by itself, so nothing is lost by skipping.
 // - STATUS is success only when corald answers Status; any failure to reach it is 50.
@@ -18,6 +19,19 @@
 #include "common/log.h"
 
 namespace coral::cni {
+
+Result mergeResults(const Result& prev, const Result& added) {
+  Result out = prev;
+  const int offset = static_cast<int>(prev.interfaces.size());
+  out.interfaces.insert(out.interfaces.end(), added.interfaces.begin(), added.interfaces.end());
+  for (IpConfig ip : added.ips) {
+    if (ip.interface) *ip.interface += offset;
+    out.ips.push_back(std::move(ip));
+  }
+  out.routes.insert(out.routes.end(), added.routes.begin(), added.routes.end());
+  if (!added.dns.empty()) out.dns = added.dns;
+  return out;
+}
 namespace {
 
 ShimOutput errorOutput(const CniError& error, std::string_view version) {
@@ -112,8 +126,9 @@ ShimOutput runShim(const Environment& env, std::string_view stdin_text, Agent& a
   const Result& result = std::get<Result>(answer);
   if (request.command != Command::kAdd) return {"", 0};
   if (auto bad = checkAgentResult(result)) return errorOutput(*bad, request.cni_version);
-  if (result.empty() && request.prev_result) {
-    return {formatResult(*request.prev_result, request.cni_version) + "\n", 0};
+  if (request.prev_result) {
+    return {formatResult(mergeResults(*request.prev_result, result), request.cni_version) + "\n",
+            0};
   }
   return {formatResult(result, request.cni_version) + "\n", 0};
 }

@@ -47,6 +47,11 @@ ShimOutput runShim(const Environment& env, std::string_view stdin_text, Agent& a
 // 50 (plugin not available) for STATUS, 100 when corald lacks the rpc.
 CniError agentFailureError(const Request& request, const AgentFailure& failure);
 
+// A chained ADD's output: the prevResult with what corald added appended (its interfaces
+// after the earlier ones, its ips' interface indexes shifted to match, its routes; its DNS
+// replaces the earlier one only when it has some).
+Result mergeResults(const Result& prev, const Result& added);
+
 // Coral's own code for "corald gave an answer the shim cannot use".
 inline constexpr uint32_t kBadAgentAnswer = 100;
 

@@ -143,11 +143,18 @@ TEST(CniShimTest, ChainedAddPassesPrevResult) {
   EXPECT_EQ(out, (ShimOutput{prev + "\n", 0}));
   ASSERT_TRUE(quiet.last.prev_result.has_value());
 
-  // corald answers the merged result: that is printed.
-  Result merged = testing::podResult();
-  merged.ips.push_back({"192.168.7.7/32", "", std::nullopt});
-  ScriptedAgent busy(merged);
+  // corald answers only what it added (as the real one does: it never sees the chain's
+  // earlier interfaces): the shim appends that to the prevResult, shifting its indexes.
+  Result own;
+  own.interfaces.push_back({"cor0123456789a", "ee:ee:ee:ee:ee:ee", "", std::nullopt});
+  own.interfaces.push_back({"eth1", "02:00:00:00:00:01", "/var/run/netns/p", std::nullopt});
+  own.ips.push_back({"192.168.7.7/32", "", 1});
+  ScriptedAgent busy(own);
   out = runShim(env("ADD"), config("0.3.1", R"(,"prevResult":)" + prev), busy);
+  Result merged = testing::podResult();
+  const int before = static_cast<int>(merged.interfaces.size());
+  merged.interfaces.insert(merged.interfaces.end(), own.interfaces.begin(), own.interfaces.end());
+  merged.ips.push_back({"192.168.7.7/32", "", before + 1});
   EXPECT_EQ(out, (ShimOutput{formatResult(merged, "0.3.1") + "\n", 0}));
 }
 
