@@ -151,12 +151,16 @@ absl::Status GrpcServer::start(const std::string& socket_path) {
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   builder.RegisterService(&impl_->cni);
   builder.RegisterService(&impl_->status);
+  // The socket is created inside BuildAndStart: with umask 0117 it is born 0660, with no
+  // window in which another local user could connect before a chmod.
+  const mode_t old_umask = ::umask(0117);
   impl_->server = builder.BuildAndStart();
+  ::umask(old_umask);
   if (!impl_->server) {
     return absl::FailedPreconditionError(
         fmt::format("cannot serve gRPC on unix:{} (is another corald running?)", socket_path));
   }
-  ::chmod(socket_path.c_str(), 0660);
+  ::chmod(socket_path.c_str(), 0660);  // in case the socket was made by another thread
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 // nodes from the datastore's block affinities. Every namespace and process is the
 // test's own and removed on every path.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <thread>
@@ -153,6 +154,12 @@ TEST_F(CoraldTest, PodsConnectOnOneNodeAndAcrossNodesThenDelCleansUp) {
   EXPECT_EQ(wa.metadata.labels.at("app"), "web");
   ASSERT_EQ(wa.spec.ports.size(), 1u);
   EXPECT_EQ(wa.spec.ports[0].name, "http");
+
+  // The CNI socket is for root and the group only.
+  struct stat st {};
+  ASSERT_EQ(::stat(socket("n1").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u) << std::oct << (st.st_mode & 0777);
 
   // coralctl node status reads corald's status service; the nodes mesh over iBGP.
   ExecResult status;
