@@ -61,6 +61,15 @@ double timed(int n, int threads, const std::function<bool(int, int)>& work) {
   return ok ? s : -1;
 }
 
+// The pool every Coral row allocates from (the store is fresh for each row).
+bool createBenchPool(datastore::ResourceStore& store) {
+  model::IPPool pool;
+  pool.metadata.name = "bench";
+  pool.spec.cidr = "10.200.0.0/16";
+  pool.spec.block_size = 26;
+  return store.create(pool).ok();
+}
+
 double runCoral(const std::string& url, int n, int threads) {
   auto backend = datastore::openBackend(url);
   if (!backend.ok()) {
@@ -69,11 +78,7 @@ double runCoral(const std::string& url, int n, int threads) {
     return -1;
   }
   datastore::ResourceStore store(**backend);
-  model::IPPool pool;
-  pool.metadata.name = "bench";
-  pool.spec.cidr = "10.200.0.0/16";
-  pool.spec.block_size = 26;
-  if (!store.create(pool).ok()) return -1;
+  if (!createBenchPool(store)) return -1;
   std::vector<std::unique_ptr<ipam::Ipam>> allocators;
   for (int t = 0; t < threads; ++t) allocators.push_back(std::make_unique<ipam::Ipam>(store));
   return timed(n, threads, [&](int t, int i) {
@@ -122,11 +127,7 @@ double runCoralIpam(const std::string& plugin, const std::string& url, int n, in
   auto backend = datastore::openBackend(url);
   if (!backend.ok()) return -1;
   datastore::ResourceStore store(**backend);
-  model::IPPool pool;
-  pool.metadata.name = "bench";
-  pool.spec.cidr = "10.200.0.0/16";
-  pool.spec.block_size = 26;
-  if (!store.create(pool).ok()) return -1;
+  if (!createBenchPool(store)) return -1;
   coral::testing::TempDir dir;
   const std::string conf = dir.path() + "/conf.json";
   std::ofstream(conf) << fmt::format(

@@ -90,16 +90,38 @@ Endpoint pod(int i, std::mt19937& rng) {
   return e;
 }
 
-TEST(NftnlWriter, WritesTheSameTableAsNft) {
-  CORAL_REQUIRE_ROOT();
-  TestNetns live("nftnl-live"), reference("nftnl-ref");
-  ASSERT_TRUE(live.ok() && reference.ok());
-  auto dp = agent::makePolicyDataplane("nftables", "n1", live.path());
-  ASSERT_TRUE(dp.ok()) << dp.status();
-  auto live_nft = agent::makeLibNftApplier(live.path());
-  auto ref_nft = agent::makeLibNftApplier(reference.path());
-  ASSERT_TRUE(live_nft.ok() && ref_nft.ok());
+// A PolicyDataplane writing into one namespace (live_nft reads it back), and a second
+// namespace where the reference table (renderNftables loaded by libnftables) goes.
+class NftnlWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CORAL_REQUIRE_ROOT();
+    ASSERT_TRUE(live_.ok() && reference_.ok());
+    auto dp = agent::makePolicyDataplane("nftables", "n1", live_.path());
+    ASSERT_TRUE(dp.ok()) << dp.status();
+    dp_ = std::move(*dp);
+    auto live_nft = agent::makeLibNftApplier(live_.path());
+    auto ref_nft = agent::makeLibNftApplier(reference_.path());
+    ASSERT_TRUE(live_nft.ok() && ref_nft.ok());
+    live_nft_ = std::move(*live_nft);
+    ref_nft_ = std::move(*ref_nft);
+  }
 
+  // Loads the table for `s` into the reference namespace; the first difference between
+  // the live table and it ("" when equal).
+  std::string differenceFromReference(const Snapshot& s) {
+    const Program program = compile(s, "n1");
+    const absl::Status loaded = ref_nft_->run(renderNftables(program, computeMembers(program, s)));
+    EXPECT_TRUE(loaded.ok()) << loaded;
+    return firstDifference(tableShape(*live_nft_), tableShape(*ref_nft_));
+  }
+
+  TestNetns live_{"nftnl-live"}, reference_{"nftnl-ref"};
+  std::unique_ptr<agent::PolicyDataplane> dp_;
+  std::unique_ptr<agent::NftApplier> live_nft_, ref_nft_;
+};
+
+TEST_F(NftnlWriterTest, WritesTheSameTableAsNft) {
   Snapshot s = makeWorld();
   applyYaml(
       s,
@@ -127,29 +149,26 @@ TEST(NftnlWriter, WritesTheSameTableAsNft) {
                                "  podSelector: {{matchLabels: {{pod: b}}}}\n",
                                step));
     }
-    const absl::Status applied = (*dp)->apply(s);
+    const absl::Status applied = dp_->apply(s);
     ASSERT_TRUE(applied.ok()) << applied;
-    if ((*dp)->lastApply().netlink) ++netlink_writes;
-    if ((*dp)->staged() > 0) {
+    if (dp_->lastApply().netlink) ++netlink_writes;
+    if (dp_->staged() > 0) {
       // Pods added on the node are staged (policy/staging.h): their interfaces sit in the
       // staging sets, and consolidate() must leave exactly the full table.
       ++staged_steps;
-      const auto shape = tableShape(**live_nft);
-      ASSERT_EQ(shape.at("set staged-in").size(), 1 + (*dp)->staged());  // header + elements
-      const absl::Status consolidated = (*dp)->consolidate();
+      const auto shape = tableShape(*live_nft_);
+      ASSERT_EQ(shape.at("set staged-in").size(), 1 + dp_->staged());  // header + elements
+      const absl::Status consolidated = dp_->consolidate();
       ASSERT_TRUE(consolidated.ok()) << consolidated;
-      ASSERT_EQ((*dp)->staged(), 0u);
+      ASSERT_EQ(dp_->staged(), 0u);
     }
-    const Program program = compile(s, "n1");
-    ASSERT_TRUE((*ref_nft)->run(renderNftables(program, computeMembers(program, s))).ok());
-    const std::string difference = firstDifference(tableShape(**live_nft), tableShape(**ref_nft));
-    ASSERT_EQ(difference, "") << "after a " << ((*dp)->lastApply().netlink ? "netlink" : "nft")
-                              << " write";
+    ASSERT_EQ(differenceFromReference(s), "")
+        << "after a " << (dp_->lastApply().netlink ? "netlink" : "nft") << " write";
   }
   EXPECT_GT(netlink_writes, 40);
   EXPECT_GT(staged_steps, 10);
   // A batch the kernel refuses changes nothing and names the operation that failed.
-  auto writer = agent::NftnlWriter::open(live.path());
+  auto writer = agent::NftnlWriter::open(live_.path());
   ASSERT_TRUE(writer.ok()) << writer.status();
   Program after = compile(s, "n1");
   Endpoint extra = pod(99, rng);
@@ -163,11 +182,11 @@ TEST(NftnlWriter, WritesTheSameTableAsNft) {
   bad.endpoints_added = {extra.id()};
   bad.elements_added["sel4-bogus"].addresses = {common::IpAddress::v4(0x0a0909ff)};
   ASSERT_TRUE(agent::NftnlWriter::handles(after, bad));
-  const auto before = tableShape(**live_nft);
+  const auto before = tableShape(*live_nft_);
   absl::Status status = (*writer)->write(after, bad);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.ToString().find("set sel4-bogus"), std::string::npos) << status;
-  EXPECT_EQ(firstDifference(tableShape(**live_nft), before), "")
+  EXPECT_EQ(firstDifference(tableShape(*live_nft_), before), "")
       << "a refused batch changed the table";
   // The refusal's answers must not be taken for the next batch's.
   ProgramChange good;
@@ -181,35 +200,25 @@ TEST(NftnlWriter, WritesTheSameTableAsNft) {
 // acknowledgement per message, the answers overran the socket's receive buffer: the kernel
 // dropped some (ENOBUFS) and the writer waited 5 s for acks that never came, holding up
 // the CNI ADD behind it. Now it completes, and the table is the full one.
-TEST(NftnlWriter, ConsolidatesManyStagedPodsInOneBatch) {
-  CORAL_REQUIRE_ROOT();
-  TestNetns live("nftnl-many"), reference("nftnl-many-ref");
-  ASSERT_TRUE(live.ok() && reference.ok());
-  auto dp = agent::makePolicyDataplane("nftables", "n1", live.path());
-  ASSERT_TRUE(dp.ok()) << dp.status();
-  auto live_nft = agent::makeLibNftApplier(live.path());
-  auto ref_nft = agent::makeLibNftApplier(reference.path());
-  ASSERT_TRUE(live_nft.ok() && ref_nft.ok());
+TEST_F(NftnlWriterTest, ConsolidatesManyStagedPodsInOneBatch) {
   Snapshot s = makeWorld();
   applyYaml(s,
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a-from-b, "
             "namespace: x}\nspec:\n  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - from:\n"
             "    - podSelector: {matchLabels: {pod: b}}\n    ports: [{port: http}]\n");
-  ASSERT_TRUE((*dp)->apply(s).ok());
+  ASSERT_TRUE(dp_->apply(s).ok());
   std::mt19937 rng(11);
   for (int i = 0; i < 60; ++i) {
     s.addEndpoint(pod(i, rng));
-    const absl::Status applied = (*dp)->apply(s);
+    const absl::Status applied = dp_->apply(s);
     ASSERT_TRUE(applied.ok()) << "pod " << i << ": " << applied;
   }
-  ASSERT_GT((*dp)->staged(), 50u);
-  const absl::Status consolidated = (*dp)->consolidate();
+  ASSERT_GT(dp_->staged(), 50u);
+  const absl::Status consolidated = dp_->consolidate();
   ASSERT_TRUE(consolidated.ok()) << consolidated;
-  EXPECT_TRUE((*dp)->lastApply().netlink);
-  EXPECT_EQ((*dp)->staged(), 0u);
-  const Program program = compile(s, "n1");
-  ASSERT_TRUE((*ref_nft)->run(renderNftables(program, computeMembers(program, s))).ok());
-  EXPECT_EQ(firstDifference(tableShape(**live_nft), tableShape(**ref_nft)), "");
+  EXPECT_TRUE(dp_->lastApply().netlink);
+  EXPECT_EQ(dp_->staged(), 0u);
+  EXPECT_EQ(differenceFromReference(s), "");
 }
 
 }  // namespace
